@@ -1,0 +1,1 @@
+//! Runnable examples of `moralis-webhooks`: see the files next to this one.

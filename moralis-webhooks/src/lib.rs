@@ -1,0 +1,252 @@
+//! Write [Parse Server] and Moralis Server webhooks in Rust: cloud functions and
+//! `beforeSave` / `afterSave` / `beforeDelete` / `afterDelete` triggers that Parse Server
+//! calls over HTTP.
+//!
+//! Annotate async functions, call [`serve`], and the framework does the rest: the HTTP
+//! server, the `X-Parse-Webhook-Key` check, decoding, dispatch, and the replies that make
+//! Parse Server do the right thing (see [Replies](#replies)).
+//!
+//! ```no_run
+//! use moralis_webhooks::{after_save, before_save, cloud_function, Error, FunctionRequest, ParseObject, TriggerRequest};
+//!
+//! #[cloud_function("hello")]
+//! async fn hello(req: FunctionRequest) -> Result<String, Error> {
+//!     let name: String = req.param("name")?;
+//!     Ok(format!("Hello, {name}!"))
+//! }
+//!
+//! #[before_save("GameScore")]
+//! async fn check_score(req: TriggerRequest) -> Result<ParseObject, Error> {
+//!     let mut score = req.object;
+//!     if score.get::<i64>("score")? < 0 {
+//!         return Err(Error::new("score must not be negative")); // cancels the save
+//!     }
+//!     score.set("reviewed", true);
+//!     Ok(score)
+//! }
+//!
+//! #[after_save("GameScore")]
+//! async fn audit(req: TriggerRequest) -> Result<(), Error> {
+//!     tracing::info!(id = ?req.object.id(), "score saved");
+//!     Ok(())
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), moralis_webhooks::ServeError> {
+//!     tracing_subscriber::fmt::init();
+//!     moralis_webhooks::serve().await // MORALIS_WEBHOOKS_KEY=... ; see `Server`
+//! }
+//! ```
+//!
+//! # Handlers
+//!
+//! | attribute | request | return |
+//! |---|---|---|
+//! | `#[cloud_function("name")]` | [`FunctionRequest`], or `FunctionRequest<P>` with typed params | `Result<T, E>`, `T: Serialize` |
+//! | `#[before_save("Class")]` | [`TriggerRequest`] | `Result<ParseObject, E>` (changed object) or `Result<(), E>` (unchanged) |
+//! | `#[after_save("Class")]`, `#[before_delete("Class")]`, `#[after_delete("Class")]` | [`TriggerRequest`] | `Result<(), E>` or `()` |
+//!
+//! `E` is [`Error`] or anything that converts into it. Each attribute is sugar for a
+//! method of [`Webhooks`], which registers handlers without macros. Handlers stay ordinary
+//! functions you can call in tests.
+//!
+//! Triggers on `_User`, `_Installation` and `_Role` work: Parse Server accepts and calls
+//! them, although the Parse.com and Moralis documentation said otherwise. A `_User`
+//! beforeSave at sign-up receives the plaintext `password`: never log the object's values
+//! (its `Debug` output hides `password`, `sessionToken` and `authData`).
+//!
+//! # Replies
+//!
+//! Parse Server reacts to a webhook's reply in ways that are easy to get wrong; the
+//! framework always sends the safe one:
+//!
+//! | hook | handler result | reply |
+//! |---|---|---|
+//! | function | `Ok(v)` | `{"success": v}` |
+//! | any | `Err(e)` | `{"error": "<message>"}`: the client gets code 141 and the message |
+//! | beforeSave | `()`, or the request's object unchanged | `{}`: the client's data is saved as sent |
+//! | beforeSave, create | changed object | `{"success": <whole object>}` |
+//! | beforeSave, update | changed object | `{"success": <fields that differ from the original, and every field the handler set or removed>}` |
+//! | afterSave, beforeDelete, afterDelete | `Ok(())` | `{"success": true}` |
+//!
+//! `{"success": true}` would fail every save in a beforeSave; echoing the whole object on
+//! update would overwrite fields another client changed meanwhile with stale values. The
+//! client's pending operations (`Increment`, `Add`, `Delete`, ...) are sent back as
+//! operations, so they stay atomic. An afterDelete error still fails the client's delete,
+//! although the object is already gone: Parse Server reports it.
+//!
+//! [Errors](Error) a handler returns with a message of its own reach the client verbatim;
+//! other errors converted with `?` reach it as `"internal error in the webhook server"` and
+//! are logged in full. A handler that panics is answered the same way, and the server keeps
+//! serving.
+//!
+//! # Logging
+//!
+//! The crate logs through [`tracing`](https://docs.rs/tracing): the address and every hook
+//! at start, refused calls, failures. It never logs the webhook key, request bodies, session
+//! tokens or the forwarded headers.
+//!
+//! [Parse Server]: https://github.com/parse-community/parse-server
+
+mod dispatch;
+mod error;
+mod handler;
+mod names;
+mod object;
+mod registry;
+mod reply;
+mod request;
+mod server;
+
+pub use dispatch::App;
+pub use error::{Error, ServeError};
+pub use handler::{BeforeSaveOutput, FunctionOutput, TriggerOutput};
+pub use object::ParseObject;
+pub use registry::{Hook, Location, Webhooks};
+pub use request::{
+    FunctionRequest, Headers, Params, Trigger, TriggerRequest, UnknownTrigger, User,
+};
+pub use server::{
+    serve, BoundServer, Server, DEFAULT_ADDR, DEFAULT_BODY_LIMIT, DEFAULT_SHUTDOWN_TIMEOUT,
+};
+
+#[cfg(feature = "macros")]
+pub use moralis_webhooks_macros::{
+    after_delete, after_save, before_delete, before_save, cloud_function,
+};
+
+/// What the attributes' generated code uses. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    use std::future::Future;
+
+    use serde::de::DeserializeOwned;
+
+    use crate::handler::Handler;
+    use crate::{
+        BeforeSaveOutput, FunctionOutput, FunctionRequest, Hook, Location, Trigger, TriggerOutput,
+        TriggerRequest, Webhooks,
+    };
+
+    pub use inventory;
+
+    /// One handler registered by an attribute, collected at link time.
+    pub struct Registration {
+        location: Location,
+        register: fn(Webhooks, Location) -> Webhooks,
+    }
+
+    impl Registration {
+        /// A registration made at this source location.
+        pub const fn new(
+            file: &'static str,
+            line: u32,
+            column: u32,
+            register: fn(Webhooks, Location) -> Webhooks,
+        ) -> Self {
+            Registration {
+                location: Location::new(file, line, column),
+                register,
+            }
+        }
+
+        pub(crate) fn location(&self) -> Location {
+            self.location.clone()
+        }
+
+        pub(crate) fn register(&self, webhooks: Webhooks) -> Webhooks {
+            (self.register)(webhooks, self.location.clone())
+        }
+    }
+
+    inventory::collect!(Registration);
+
+    /// The request of a cloud function.
+    #[diagnostic::on_unimplemented(
+        message = "`#[cloud_function]` handlers take a `FunctionRequest`, not `{Self}`",
+        label = "expected `FunctionRequest` or `FunctionRequest<P>`",
+        note = "write `async fn hello(req: FunctionRequest) -> Result<String, Error>`"
+    )]
+    pub trait FunctionRequestType {}
+
+    impl<P> FunctionRequestType for FunctionRequest<P> {}
+
+    /// The request of a trigger.
+    #[diagnostic::on_unimplemented(
+        message = "trigger handlers take a `TriggerRequest`, not `{Self}`",
+        label = "expected `TriggerRequest`",
+        note = "write `async fn audit(req: TriggerRequest) -> Result<(), Error>`"
+    )]
+    pub trait TriggerRequestType {}
+
+    impl TriggerRequestType for TriggerRequest {}
+
+    /// Type checks the attributes emit, spanned at the user's types.
+    pub fn assert_function_request<T: FunctionRequestType>() {}
+    /// See [`assert_function_request`].
+    pub fn assert_trigger_request<T: TriggerRequestType>() {}
+    /// See [`assert_function_request`].
+    pub fn assert_function_output<T: FunctionOutput>() {}
+    /// See [`assert_function_request`].
+    pub fn assert_before_save_output<T: BeforeSaveOutput>() {}
+    /// See [`assert_function_request`].
+    pub fn assert_trigger_output<T: TriggerOutput>() {}
+
+    /// `#[cloud_function]`.
+    pub fn cloud_function<F, P, Fut>(
+        webhooks: Webhooks,
+        name: &'static str,
+        handler: F,
+        location: Location,
+    ) -> Webhooks
+    where
+        F: Fn(FunctionRequest<P>) -> Fut + Send + Sync + 'static,
+        P: DeserializeOwned + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: FunctionOutput,
+    {
+        let hook = Hook::Function {
+            name: name.to_owned(),
+        };
+        webhooks.add(hook, Handler::function(handler), location)
+    }
+
+    /// `#[before_save]`.
+    pub fn before_save<F, Fut>(
+        webhooks: Webhooks,
+        class_name: &'static str,
+        handler: F,
+        location: Location,
+    ) -> Webhooks
+    where
+        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: BeforeSaveOutput,
+    {
+        let hook = Hook::Trigger {
+            class_name: class_name.to_owned(),
+            trigger: Trigger::BeforeSave,
+        };
+        webhooks.add(hook, Handler::before_save(handler), location)
+    }
+
+    /// `#[after_save]`, `#[before_delete]` and `#[after_delete]`.
+    pub fn trigger<F, Fut>(
+        webhooks: Webhooks,
+        class_name: &'static str,
+        trigger: Trigger,
+        handler: F,
+        location: Location,
+    ) -> Webhooks
+    where
+        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: TriggerOutput,
+    {
+        let hook = Hook::Trigger {
+            class_name: class_name.to_owned(),
+            trigger,
+        };
+        webhooks.add(hook, Handler::trigger(trigger, handler), location)
+    }
+}

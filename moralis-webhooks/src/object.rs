@@ -1,0 +1,432 @@
+//! Parse objects as webhooks receive and return them: REST-encoded JSON fields, with the
+//! handler's edits tracked so that the reply to Parse Server carries exactly what changed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::Error;
+
+/// Keys Parse Server owns: it ignores them in a beforeSave reply (and `objectId` counts only
+/// on create).
+pub(crate) const SERVER_KEYS: [&str; 3] = ["className", "createdAt", "updatedAt"];
+
+/// A Parse object: its class, id, timestamps and fields, in Parse's REST JSON encoding.
+///
+/// Values keep their REST encoding: a date is `{"__type": "Date", "iso": "..."}`, a pointer
+/// `{"__type": "Pointer", "className": ..., "objectId": ...}`, and so on, while `createdAt`
+/// and `updatedAt` are plain ISO strings. In a beforeSave on update, a field the client
+/// changed with an operator holds that pending operation, e.g.
+/// `{"__op": "Increment", "amount": 5}`; [`ParseObject::pending_op`] tells which.
+///
+/// Reading is typed ([`get`](Self::get)); writing goes through [`set`](Self::set),
+/// [`remove`](Self::remove), [`increment`](Self::increment) or
+/// [`get_raw_mut`](Self::get_raw_mut), which record what the handler changed. When a
+/// beforeSave handler returns the object, the framework uses that record to send Parse
+/// Server only what must be written (see the crate documentation on replies): fields nobody
+/// touched are never rewritten, and pending operations of the client stay atomic.
+///
+/// `Debug` output hides `password`, `sessionToken` and `authData` values, at any depth.
+#[derive(Clone)]
+pub struct ParseObject {
+    fields: Arc<Map<String, Value>>,
+    edited: Vec<String>,
+    from_request: bool,
+}
+
+impl ParseObject {
+    /// A new, empty object of the given class.
+    pub fn new(class_name: impl Into<String>) -> Self {
+        let mut fields = Map::new();
+        fields.insert("className".to_owned(), Value::String(class_name.into()));
+        ParseObject {
+            fields: Arc::new(fields),
+            edited: Vec::new(),
+            from_request: false,
+        }
+    }
+
+    /// An object made of these fields (`className` included, if it should have one).
+    pub fn from_map(fields: Map<String, Value>) -> Self {
+        ParseObject {
+            fields: Arc::new(fields),
+            edited: Vec::new(),
+            from_request: false,
+        }
+    }
+
+    /// The object of a webhook request, as received.
+    pub(crate) fn received(fields: Map<String, Value>) -> Self {
+        ParseObject {
+            fields: Arc::new(fields),
+            edited: Vec::new(),
+            from_request: true,
+        }
+    }
+
+    /// The class name, or `""` for an object that has none.
+    pub fn class_name(&self) -> &str {
+        self.str_field("className").unwrap_or("")
+    }
+
+    /// The `objectId`; `None` for an object not yet created (beforeSave on create).
+    pub fn id(&self) -> Option<&str> {
+        self.str_field("objectId")
+    }
+
+    /// `createdAt` as Parse sends it (an ISO 8601 string), if the object has been saved.
+    pub fn created_at(&self) -> Option<&str> {
+        self.str_field("createdAt")
+    }
+
+    /// `updatedAt` as Parse sends it (an ISO 8601 string), if the object has been saved.
+    pub fn updated_at(&self) -> Option<&str> {
+        self.str_field("updatedAt")
+    }
+
+    fn str_field(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).and_then(Value::as_str)
+    }
+
+    /// Decodes field `key` as `T`.
+    ///
+    /// A missing field decodes as `T` from `null` when `T` accepts it (`Option<T>` gives
+    /// `None`); otherwise it is an error, as is a value of another type. The error's message
+    /// names the class and the field, so `?` gives the Parse client a useful answer.
+    ///
+    /// ```
+    /// # use moralis_webhooks::ParseObject;
+    /// let mut score = ParseObject::new("GameScore");
+    /// score.set("score", 10);
+    /// assert_eq!(score.get::<i64>("score").unwrap(), 10);
+    /// assert_eq!(score.get::<Option<String>>("playerName").unwrap(), None);
+    /// assert_eq!(
+    ///     score.get::<String>("playerName").unwrap_err().client_message(),
+    ///     "GameScore: missing field `playerName`"
+    /// );
+    /// ```
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<T, Error> {
+        decode_field(self.fields.get(key), key, || {
+            FieldOwner::Object(self.class_name().to_owned())
+        })
+    }
+
+    /// The raw JSON value of field `key`.
+    pub fn get_raw(&self, key: &str) -> Option<&Value> {
+        self.fields.get(key)
+    }
+
+    /// Mutable access to the raw value of field `key`; the field counts as changed by the
+    /// handler.
+    pub fn get_raw_mut(&mut self, key: &str) -> Option<&mut Value> {
+        if !self.fields.contains_key(key) {
+            return None;
+        }
+        self.mark_edited(key);
+        Arc::make_mut(&mut self.fields).get_mut(key)
+    }
+
+    /// Whether the object has field `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.fields.contains_key(key)
+    }
+
+    /// If field `key` holds a pending operation (`{"__op": "Increment", ...}`), its name.
+    ///
+    /// Only a beforeSave on update sees these: they are the client's changes, applied by
+    /// Parse Server atomically after the hook.
+    pub fn pending_op(&self, key: &str) -> Option<&str> {
+        pending_op(self.fields.get(key)?)
+    }
+
+    /// Sets field `key`, replacing any value or pending operation it had.
+    ///
+    /// Any type convertible into a JSON value works; for REST types write their encoding,
+    /// e.g. `serde_json::json!({"__type": "Date", "iso": "2024-01-02T03:04:05.678Z"})`.
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<Value>) -> &mut Self {
+        let key = key.into();
+        self.mark_edited(&key);
+        Arc::make_mut(&mut self.fields).insert(key, value.into());
+        self
+    }
+
+    /// Sets field `key` to an atomic increment by `amount`, applied by Parse Server to the
+    /// stored value (so concurrent increments are never lost).
+    pub fn increment(&mut self, key: impl Into<String>, amount: i64) -> &mut Self {
+        let mut op = Map::new();
+        op.insert("__op".to_owned(), Value::from("Increment"));
+        op.insert("amount".to_owned(), Value::from(amount));
+        self.set(key, Value::Object(op))
+    }
+
+    /// Removes field `key`. Returned from a beforeSave on update, this deletes the stored
+    /// field (the reply carries `{"__op": "Delete"}` for it).
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.mark_edited(key);
+        Arc::make_mut(&mut self.fields).remove(key)
+    }
+
+    /// The field names, in the order received.
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.fields.keys().map(String::as_str)
+    }
+
+    /// The fields, in the order received.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
+        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The number of fields, `className` and the timestamps included.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether the object has no field at all.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The fields as a JSON map.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.fields
+    }
+
+    /// The fields as a JSON map, moved out without copying when possible.
+    pub fn into_map(self) -> Map<String, Value> {
+        Arc::try_unwrap(self.fields).unwrap_or_else(|shared| (*shared).clone())
+    }
+
+    fn mark_edited(&mut self, key: &str) {
+        if !self.edited.iter().any(|k| k == key) {
+            self.edited.push(key.to_owned());
+        }
+    }
+
+    /// The fields the handler changed, in order, with whether the object still has them.
+    pub(crate) fn is_edited(&self, key: &str) -> bool {
+        self.edited.iter().any(|k| k == key)
+    }
+
+    /// Keys the handler removed.
+    pub(crate) fn removed_keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.edited
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !self.fields.contains_key(*k))
+    }
+
+    /// Whether this is a request's object that the handler did not change.
+    pub(crate) fn is_unchanged_request_object(&self) -> bool {
+        self.from_request && self.edited.is_empty()
+    }
+
+    pub(crate) fn shared_fields(&self) -> &Arc<Map<String, Value>> {
+        &self.fields
+    }
+}
+
+impl PartialEq for ParseObject {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields
+    }
+}
+
+impl fmt::Debug for ParseObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ParseObject")
+            .field(&Redacted::map(&self.fields))
+            .finish()
+    }
+}
+
+impl Serialize for ParseObject {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.fields.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ParseObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Map::deserialize(deserializer).map(ParseObject::from_map)
+    }
+}
+
+/// The name of the pending operation a value holds, if it is one.
+pub(crate) fn pending_op(value: &Value) -> Option<&str> {
+    value.as_object()?.get("__op")?.as_str()
+}
+
+/// What a decoded field belongs to, for error messages.
+pub(crate) enum FieldOwner {
+    Object(String),
+    User,
+    Params,
+}
+
+/// Decodes an optional JSON value as `T`, with a message naming the field.
+pub(crate) fn decode_field<T: DeserializeOwned>(
+    value: Option<&Value>,
+    key: &str,
+    owner: impl FnOnce() -> FieldOwner,
+) -> Result<T, Error> {
+    let Some(value) = value else {
+        return T::deserialize(&Value::Null).map_err(|_| {
+            Error::new(match owner() {
+                FieldOwner::Params => format!("missing parameter `{key}`"),
+                FieldOwner::Object(class) => format!("{class}: missing field `{key}`"),
+                FieldOwner::User => format!("user: missing field `{key}`"),
+            })
+        });
+    };
+    T::deserialize(value).map_err(|error| {
+        let prefix = match owner() {
+            FieldOwner::Params => format!("invalid parameter `{key}`"),
+            FieldOwner::Object(class) => format!("{class}: invalid field `{key}`"),
+            FieldOwner::User => format!("user: invalid field `{key}`"),
+        };
+        Error::new(match pending_op(value) {
+            Some(op) => format!("{prefix}: it holds a pending `{op}` operation, not a value"),
+            None => format!("{prefix}: {error}"),
+        })
+    })
+}
+
+/// Keys whose values never appear in `Debug` output or logs.
+const SECRET_KEYS: [&str; 5] = [
+    "password",
+    "sessionToken",
+    "authData",
+    "_hashed_password",
+    "_session_token",
+];
+
+/// `Debug` for JSON that prints `<redacted>` instead of secret values, at any depth.
+pub(crate) struct Redacted<'a>(&'a Value);
+
+impl<'a> Redacted<'a> {
+    pub(crate) fn map(map: &'a Map<String, Value>) -> RedactedMap<'a> {
+        RedactedMap(map)
+    }
+}
+
+pub(crate) struct RedactedMap<'a>(&'a Map<String, Value>);
+
+impl fmt::Debug for RedactedMap<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (key, value) in self.0 {
+            if SECRET_KEYS.contains(&key.as_str()) {
+                map.entry(key, &format_args!("<redacted>"));
+            } else {
+                map.entry(key, &Redacted(value));
+            }
+        }
+        map.finish()
+    }
+}
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::Object(map) => RedactedMap(map).fmt(f),
+            Value::Array(items) => f.debug_list().entries(items.iter().map(Redacted)).finish(),
+            other => fmt::Debug::fmt(other, f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> ParseObject {
+        match value {
+            Value::Object(map) => ParseObject::received(map),
+            _ => unreachable!("test objects are JSON objects"),
+        }
+    }
+
+    #[test]
+    fn typed_get_reads_values_and_explains_failures() {
+        let score = object(json!({"className": "GameScore", "score": 10, "name": "x",
+                                  "bonus": {"__op": "Increment", "amount": 5}}));
+        assert_eq!(score.get::<i64>("score").unwrap(), 10);
+        assert_eq!(score.get::<Option<i64>>("missing").unwrap(), None);
+        assert_eq!(
+            score.get::<i64>("name").unwrap_err().client_message(),
+            "GameScore: invalid field `name`: invalid type: string \"x\", expected i64"
+        );
+        assert_eq!(
+            score.get::<i64>("bonus").unwrap_err().client_message(),
+            "GameScore: invalid field `bonus`: it holds a pending `Increment` operation, not a value"
+        );
+        assert_eq!(score.pending_op("bonus"), Some("Increment"));
+        assert_eq!(score.pending_op("score"), None);
+        assert_eq!(
+            score.get::<Value>("bonus").unwrap(),
+            json!({"__op": "Increment", "amount": 5})
+        );
+    }
+
+    #[test]
+    fn edits_are_recorded() {
+        let mut score = object(json!({"className": "GameScore", "score": 10, "name": "x"}));
+        assert!(score.is_unchanged_request_object());
+        score.set("reviewed", true).increment("plays", 1);
+        score.remove("name");
+        assert!(score.is_edited("reviewed"));
+        assert!(score.is_edited("plays"));
+        assert!(!score.is_edited("score"));
+        assert_eq!(score.removed_keys().collect::<Vec<_>>(), ["name"]);
+        assert_eq!(
+            score.get_raw("plays"),
+            Some(&json!({"__op": "Increment", "amount": 1}))
+        );
+        assert!(!score.is_unchanged_request_object());
+        *score.get_raw_mut("score").unwrap() = json!(11);
+        assert!(score.is_edited("score"));
+        assert!(score.get_raw_mut("absent").is_none());
+        assert!(!score.is_edited("absent"));
+    }
+
+    #[test]
+    fn accessors_read_the_parse_fields() {
+        let user = object(json!({"className": "_User", "objectId": "abc",
+                                 "createdAt": "2024-01-01T00:00:00.000Z",
+                                 "updatedAt": "2024-01-02T00:00:00.000Z"}));
+        assert_eq!(user.class_name(), "_User");
+        assert_eq!(user.id(), Some("abc"));
+        assert_eq!(user.created_at(), Some("2024-01-01T00:00:00.000Z"));
+        assert_eq!(user.updated_at(), Some("2024-01-02T00:00:00.000Z"));
+        let fresh = ParseObject::new("GameScore");
+        assert_eq!(fresh.class_name(), "GameScore");
+        assert_eq!(fresh.id(), None);
+        assert!(!fresh.is_unchanged_request_object());
+    }
+
+    #[test]
+    fn debug_hides_secrets_at_any_depth() {
+        let user = object(json!({"className": "_User", "username": "bob",
+            "password": "pw-bob", "sessionToken": "r:tok",
+            "authData": {"facebook": {"access_token": "fb-secret"}},
+            "nested": [{"password": "deep-secret"}]}));
+        let printed = format!("{user:?}");
+        for secret in ["pw-bob", "r:tok", "fb-secret", "deep-secret"] {
+            assert!(!printed.contains(secret), "{secret} leaked in {printed}");
+        }
+        assert!(printed.contains("bob"));
+        assert!(printed.contains("<redacted>"));
+    }
+
+    #[test]
+    fn serde_round_trip_keeps_rest_encodings() {
+        let value = json!({"className": "GameScore", "when": {"__type": "Date", "iso": "2024-01-02T03:04:05.678Z"},
+                           "owner": {"__type": "Pointer", "className": "_User", "objectId": "u1"}});
+        let parsed: ParseObject = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), value);
+    }
+}

@@ -1,0 +1,640 @@
+//! The requests handlers receive: [`FunctionRequest`] for cloud functions and
+//! [`TriggerRequest`] for save and delete triggers, decoded from Parse Server's webhook body.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::object::{decode_field, FieldOwner, Redacted};
+use crate::{Error, ParseObject};
+
+/// The four class triggers a webhook can serve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Trigger {
+    /// Before an object is created or updated; may change or refuse the write.
+    BeforeSave,
+    /// After an object was created or updated.
+    AfterSave,
+    /// Before an object is deleted; may refuse the delete.
+    BeforeDelete,
+    /// After an object was deleted.
+    AfterDelete,
+}
+
+impl Trigger {
+    /// Every trigger, in a fixed order.
+    pub const ALL: [Trigger; 4] = [
+        Trigger::BeforeSave,
+        Trigger::AfterSave,
+        Trigger::BeforeDelete,
+        Trigger::AfterDelete,
+    ];
+
+    /// The name Parse Server uses: `beforeSave`, `afterSave`, `beforeDelete`, `afterDelete`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Trigger::BeforeSave => "beforeSave",
+            Trigger::AfterSave => "afterSave",
+            Trigger::BeforeDelete => "beforeDelete",
+            Trigger::AfterDelete => "afterDelete",
+        }
+    }
+
+    /// The attribute that registers a handler for this trigger, e.g. `before_save`.
+    pub const fn attribute(self) -> &'static str {
+        match self {
+            Trigger::BeforeSave => "before_save",
+            Trigger::AfterSave => "after_save",
+            Trigger::BeforeDelete => "before_delete",
+            Trigger::AfterDelete => "after_delete",
+        }
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing a [`Trigger`] from a name Parse Server does not use for save or
+/// delete triggers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown trigger `{0}`: expected beforeSave, afterSave, beforeDelete or afterDelete")]
+pub struct UnknownTrigger(pub String);
+
+impl FromStr for Trigger {
+    type Err = UnknownTrigger;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Trigger::ALL
+            .into_iter()
+            .find(|t| t.as_str() == name)
+            .ok_or_else(|| UnknownTrigger(name.to_owned()))
+    }
+}
+
+/// The parameters of a cloud function call, as the client sent them.
+///
+/// Parse Server re-encodes some of them before the webhook sees them: a
+/// `{"__type": "Date"}` parameter arrives as a plain ISO string, and a pointer may arrive as
+/// `{"objectId": "..."}` only.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Params(Map<String, Value>);
+
+impl Params {
+    /// Decodes parameter `name` as `T`; a missing parameter decodes from `null` (so
+    /// `Option<T>` gives `None`) or is an error naming it.
+    pub fn get<T: DeserializeOwned>(&self, name: &str) -> Result<T, Error> {
+        decode_field(self.0.get(name), name, || FieldOwner::Params)
+    }
+
+    /// The raw JSON value of parameter `name`.
+    pub fn get_raw(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
+    /// Whether the client sent parameter `name`.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// The parameters, in the order received.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The number of parameters.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is no parameter.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The parameters as a JSON map.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// The parameters as a JSON map, moved out.
+    pub fn into_map(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+impl From<Map<String, Value>> for Params {
+    fn from(map: Map<String, Value>) -> Self {
+        Params(map)
+    }
+}
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Params")
+            .field(&Redacted::map(&self.0))
+            .finish()
+    }
+}
+
+/// The user who made the call, when the client sent a valid session token (and not the
+/// master key).
+///
+/// Parse Server sends the `_User` object without `className` but with the caller's
+/// `sessionToken`, which you can use to call Parse Server back on the user's behalf.
+/// `Debug` output hides the session token and `authData`.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct User(Map<String, Value>);
+
+impl User {
+    /// A user with these fields (`objectId`, `username`, ...), for tests.
+    pub fn from_map(fields: Map<String, Value>) -> Self {
+        User(fields)
+    }
+
+    /// The user's `objectId` (`""` if Parse Server sent none, which it does not do).
+    pub fn id(&self) -> &str {
+        self.str_field("objectId").unwrap_or("")
+    }
+
+    /// The `username`.
+    pub fn username(&self) -> Option<&str> {
+        self.str_field("username")
+    }
+
+    /// The `email`, if the caller may read it.
+    pub fn email(&self) -> Option<&str> {
+        self.str_field("email")
+    }
+
+    /// The caller's session token: a credential. Never log it.
+    pub fn session_token(&self) -> Option<&str> {
+        self.str_field("sessionToken")
+    }
+
+    /// Decodes field `key` of the user as `T`, as [`ParseObject::get`] does.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<T, Error> {
+        decode_field(self.0.get(key), key, || FieldOwner::User)
+    }
+
+    /// The raw JSON value of field `key`.
+    pub fn get_raw(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    /// The user's fields as a JSON map (it holds the session token).
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    fn str_field(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(Value::as_str)
+    }
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("User")
+            .field(&Redacted::map(&self.0))
+            .finish()
+    }
+}
+
+/// The HTTP headers of the client's request to Parse Server, lower-cased, as Parse Server
+/// forwards them.
+///
+/// They can carry credentials: `x-parse-session-token`, and `x-parse-master-key` when the
+/// client used the master key. `Debug` output therefore lists the header names only.
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct Headers(Map<String, Value>);
+
+impl Headers {
+    /// The value of header `name` (case-insensitive), if it is a string.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let value = match self.0.get(name) {
+            Some(value) => Some(value),
+            None if name.bytes().any(|b| b.is_ascii_uppercase()) => {
+                self.0.get(&name.to_ascii_lowercase())
+            }
+            None => None,
+        };
+        value.and_then(Value::as_str)
+    }
+
+    /// The header names.
+    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// The headers as a JSON map (values are strings, or arrays for repeated headers).
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// The number of headers.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is no header.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Map<String, Value>> for Headers {
+    fn from(map: Map<String, Value>) -> Self {
+        Headers(map)
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Headers")
+            .field("names", &self.0.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A call of a cloud function.
+///
+/// `P` is the type of the parameters: by default the raw [`Params`] map, read with
+/// [`param`](FunctionRequest::param); any `serde::Deserialize` type decodes them whole, and
+/// when that fails the handler does not run and the client is told which parameter is wrong.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FunctionRequest<P = Params> {
+    /// The parameters the client sent.
+    pub params: P,
+    /// The name of the function called.
+    pub function_name: String,
+    /// Whether the client used the master key (or the read-only master key).
+    pub master: bool,
+    /// Whether the client used the read-only master key (sent by Parse Server 9 and later).
+    pub is_read_only: bool,
+    /// The calling user, when the client sent a valid session token without the master key.
+    pub user: Option<User>,
+    /// The client's `X-Parse-Installation-Id`, when it sent one.
+    pub installation_id: Option<String>,
+    /// The client's `X-Parse-Cloud-Context` (an empty map by default).
+    pub context: Map<String, Value>,
+    /// The headers of the client's request (secret-bearing; see [`Headers`]).
+    pub headers: Headers,
+    /// The client's IP address, as Parse Server saw it.
+    pub ip: Option<String>,
+}
+
+impl<P> FunctionRequest<P> {
+    /// A request with these parameters and nothing else, for unit tests of handlers.
+    pub fn new(function_name: impl Into<String>, params: P) -> Self {
+        FunctionRequest {
+            params,
+            function_name: function_name.into(),
+            master: false,
+            is_read_only: false,
+            user: None,
+            installation_id: None,
+            context: Map::new(),
+            headers: Headers::default(),
+            ip: None,
+        }
+    }
+}
+
+impl FunctionRequest<Params> {
+    /// Decodes parameter `name` as `T` (see [`Params::get`]).
+    ///
+    /// ```
+    /// # use moralis_webhooks::{FunctionRequest, Params};
+    /// let params = serde_json::from_str::<Params>(r#"{"name": "world"}"#).unwrap();
+    /// let req = FunctionRequest::new("hello", params);
+    /// assert_eq!(req.param::<String>("name").unwrap(), "world");
+    /// assert_eq!(
+    ///     req.param::<u32>("count").unwrap_err().client_message(),
+    ///     "missing parameter `count`"
+    /// );
+    /// ```
+    pub fn param<T: DeserializeOwned>(&self, name: &str) -> Result<T, Error> {
+        self.params.get(name)
+    }
+}
+
+/// A call of a save or delete trigger.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TriggerRequest {
+    /// Which trigger fired.
+    pub trigger: Trigger,
+    /// The object being saved or deleted. In a beforeSave on update it is the stored object
+    /// merged with the client's changes, and changed fields may hold pending operations
+    /// (see [`ParseObject::pending_op`]).
+    pub object: ParseObject,
+    /// On update (beforeSave and afterSave), the object as stored before the change, as far
+    /// as the caller may read it.
+    pub original: Option<ParseObject>,
+    /// Whether the client used the master key.
+    pub master: bool,
+    /// Whether the client used the read-only master key (Parse Server 9 and later).
+    pub is_read_only: bool,
+    /// The calling user, when the client sent a valid session token.
+    pub user: Option<User>,
+    /// The client's installation id; `"cloud"` for calls with the master key.
+    pub installation_id: Option<String>,
+    /// The client's `X-Parse-Cloud-Context`. Changes to it are not sent back: Parse Server
+    /// cannot pass context from a beforeSave webhook to the afterSave.
+    pub context: Map<String, Value>,
+    /// The headers of the client's request (secret-bearing; see [`Headers`]).
+    pub headers: Headers,
+    /// The client's IP address, as Parse Server saw it.
+    pub ip: Option<String>,
+}
+
+impl TriggerRequest {
+    /// A request for this trigger and object and nothing else, for unit tests of handlers.
+    pub fn new(trigger: Trigger, object: ParseObject) -> Self {
+        TriggerRequest {
+            trigger,
+            object,
+            original: None,
+            master: false,
+            is_read_only: false,
+            user: None,
+            installation_id: None,
+            context: Map::new(),
+            headers: Headers::default(),
+            ip: None,
+        }
+    }
+
+    /// The class of the object.
+    pub fn class_name(&self) -> &str {
+        self.object.class_name()
+    }
+
+    /// Whether this save updates an existing object (Parse Server sent `original`).
+    pub fn is_update(&self) -> bool {
+        self.original.is_some()
+    }
+}
+
+/// A body that is not a webhook request for the route it came to: answered with 400.
+#[derive(Debug)]
+pub(crate) struct BadRequest(pub(crate) String);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FunctionBody<'a> {
+    #[serde(borrow)]
+    function_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    params: Option<&'a RawValue>,
+    #[serde(default)]
+    master: Option<bool>,
+    #[serde(default)]
+    is_read_only: Option<bool>,
+    user: Option<User>,
+    installation_id: Option<String>,
+    context: Option<Map<String, Value>>,
+    headers: Option<Headers>,
+    ip: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TriggerBody<'a> {
+    #[serde(borrow)]
+    trigger_name: Option<Cow<'a, str>>,
+    object: Option<Map<String, Value>>,
+    original: Option<Map<String, Value>>,
+    #[serde(default)]
+    master: Option<bool>,
+    #[serde(default)]
+    is_read_only: Option<bool>,
+    user: Option<User>,
+    installation_id: Option<String>,
+    context: Option<Map<String, Value>>,
+    headers: Option<Headers>,
+    ip: Option<String>,
+}
+
+fn not_a_request(error: serde_json::Error) -> BadRequest {
+    BadRequest(format!("the body is not a webhook request: {error}"))
+}
+
+/// Decodes a function call for the function served at `name`.
+///
+/// The outer error is a malformed body (400); the inner one bad parameters, which the
+/// client is told about in a normal error reply.
+pub(crate) fn decode_function<P: DeserializeOwned>(
+    body: &[u8],
+    name: &str,
+) -> Result<Result<FunctionRequest<P>, Error>, BadRequest> {
+    let wire: FunctionBody<'_> = serde_json::from_slice(body).map_err(not_a_request)?;
+    if let Some(sent) = wire.function_name.as_deref() {
+        if sent != name {
+            return Err(BadRequest(format!(
+                "the body calls function `{sent}` but was sent to the route of `{name}`"
+            )));
+        }
+    }
+    let params = match wire.params {
+        Some(raw) => decode_params::<P>(raw.get()),
+        None => decode_params::<P>("{}"),
+    };
+    Ok(params.map(|params| FunctionRequest {
+        params,
+        function_name: name.to_owned(),
+        master: wire.master.unwrap_or(false),
+        is_read_only: wire.is_read_only.unwrap_or(false),
+        user: wire.user,
+        installation_id: wire.installation_id,
+        context: wire.context.unwrap_or_default(),
+        headers: wire.headers.unwrap_or_default(),
+        ip: wire.ip,
+    }))
+}
+
+fn decode_params<P: DeserializeOwned>(json: &str) -> Result<P, Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let mut message = inner.to_string();
+        if inner.line() > 0 {
+            let position = format!(" at line {} column {}", inner.line(), inner.column());
+            if let Some(stripped) = message.strip_suffix(&position) {
+                message.truncate(stripped.len());
+            }
+        }
+        let message = if path == "." || path.is_empty() {
+            match message.strip_prefix("missing field ") {
+                Some(field) => format!("missing parameter {field}"),
+                None => format!("invalid parameters: {message}"),
+            }
+        } else {
+            format!("invalid parameter `{path}`: {message}")
+        };
+        Error::new(message)
+    })
+}
+
+/// Decodes a trigger call for the handler of `trigger` on `class_name`.
+pub(crate) fn decode_trigger(
+    body: &[u8],
+    class_name: &str,
+    trigger: Trigger,
+) -> Result<TriggerRequest, BadRequest> {
+    let wire: TriggerBody<'_> = serde_json::from_slice(body).map_err(not_a_request)?;
+    if let Some(sent) = wire.trigger_name.as_deref() {
+        if sent != trigger.as_str() {
+            return Err(BadRequest(format!(
+                "the body is a `{sent}` call but was sent to the route of `{trigger}`"
+            )));
+        }
+    }
+    let object = wire
+        .object
+        .ok_or_else(|| BadRequest(format!("the {trigger} call has no `object`")))?;
+    let object = received_object(object, class_name, "object")?;
+    let original = match wire.original {
+        Some(original) => Some(received_object(original, class_name, "original")?),
+        None => None,
+    };
+    Ok(TriggerRequest {
+        trigger,
+        object,
+        original,
+        master: wire.master.unwrap_or(false),
+        is_read_only: wire.is_read_only.unwrap_or(false),
+        user: wire.user,
+        installation_id: wire.installation_id,
+        context: wire.context.unwrap_or_default(),
+        headers: wire.headers.unwrap_or_default(),
+        ip: wire.ip,
+    })
+}
+
+fn received_object(
+    mut fields: Map<String, Value>,
+    class_name: &str,
+    what: &str,
+) -> Result<ParseObject, BadRequest> {
+    match fields.get("className") {
+        Some(Value::String(sent)) if sent == class_name => {}
+        Some(sent) => {
+            return Err(BadRequest(format!(
+                "the body's {what} has className {sent} but was sent to the route of class `{class_name}`"
+            )))
+        }
+        None => {
+            fields.insert("className".to_owned(), Value::from(class_name));
+        }
+    }
+    Ok(ParseObject::received(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(value: Value) -> Vec<u8> {
+        serde_json::to_vec(&value).unwrap()
+    }
+
+    #[test]
+    fn trigger_names_round_trip() {
+        for trigger in Trigger::ALL {
+            assert_eq!(trigger.as_str().parse::<Trigger>().unwrap(), trigger);
+        }
+        assert!("afterFind".parse::<Trigger>().is_err());
+    }
+
+    #[test]
+    fn function_body_fields_are_decoded() {
+        let request = decode_function::<Params>(
+            &body(json!({"functionName": "hello", "params": {"name": "world"},
+                         "master": false, "isReadOnly": false,
+                         "user": {"objectId": "u1", "username": "alice", "sessionToken": "r:secret"},
+                         "installationId": "inst-1", "context": {"k": "v"},
+                         "headers": {"x-parse-session-token": "r:secret", "user-agent": "curl"},
+                         "ip": "127.0.0.1", "log": {"appId": "app"}, "somethingNew": 1})),
+            "hello",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(request.param::<String>("name").unwrap(), "world");
+        let user = request.user.as_ref().unwrap();
+        assert_eq!((user.id(), user.username()), ("u1", Some("alice")));
+        assert_eq!(user.session_token(), Some("r:secret"));
+        assert_eq!(request.installation_id.as_deref(), Some("inst-1"));
+        assert_eq!(request.context["k"], "v");
+        assert_eq!(request.headers.get("User-Agent"), Some("curl"));
+        assert_eq!(request.ip.as_deref(), Some("127.0.0.1"));
+        let printed = format!("{request:?}");
+        assert!(!printed.contains("r:secret"), "{printed}");
+        assert!(printed.contains("x-parse-session-token"));
+    }
+
+    #[test]
+    fn typed_params_errors_name_the_field() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Add {
+            a: f64,
+            b: f64,
+        }
+        let bad_type = decode_function::<Add>(&body(json!({"params": {"a": "x", "b": 1}})), "add");
+        assert_eq!(
+            bad_type.unwrap().unwrap_err().client_message(),
+            "invalid parameter `a`: invalid type: string \"x\", expected f64"
+        );
+        let missing = decode_function::<Add>(&body(json!({"params": {"a": 1}})), "add");
+        assert_eq!(
+            missing.unwrap().unwrap_err().client_message(),
+            "missing parameter `b`"
+        );
+        let absent = decode_function::<Params>(&body(json!({})), "add");
+        assert!(absent.unwrap().unwrap().params.is_empty());
+    }
+
+    #[test]
+    fn bodies_that_contradict_the_route_are_refused() {
+        let wrong_function =
+            decode_function::<Params>(&body(json!({"functionName": "other"})), "hello");
+        assert!(wrong_function.unwrap_err().0.contains("`other`"));
+        let wrong_trigger = decode_trigger(
+            &body(json!({"triggerName": "afterSave", "object": {"className": "GameScore"}})),
+            "GameScore",
+            Trigger::BeforeSave,
+        );
+        assert!(wrong_trigger.unwrap_err().0.contains("afterSave"));
+        let wrong_class = decode_trigger(
+            &body(json!({"triggerName": "beforeSave", "object": {"className": "Other"}})),
+            "GameScore",
+            Trigger::BeforeSave,
+        );
+        assert!(wrong_class.unwrap_err().0.contains("\"Other\""));
+        let no_object = decode_trigger(
+            &body(json!({"triggerName": "beforeSave"})),
+            "GameScore",
+            Trigger::BeforeSave,
+        );
+        assert!(no_object.unwrap_err().0.contains("no `object`"));
+        assert!(decode_trigger(b"[1,2]", "GameScore", Trigger::BeforeSave).is_err());
+    }
+}

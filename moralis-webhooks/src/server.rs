@@ -1,0 +1,491 @@
+//! The HTTP server: [`Server`] (settings from the environment or in code), [`serve`], and
+//! the hyper transport with its limits and graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::CONTENT_LENGTH;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::dispatch::{json_error, App, WebhookKey};
+use crate::registry::Registry;
+use crate::{ServeError, Webhooks};
+
+/// Default listen address.
+pub const DEFAULT_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 3000);
+
+/// Default body limit: 16 MiB (Parse Server sends at most 10 MiB).
+pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Default time in-flight calls get to finish after a shutdown signal.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves every handler registered with the attributes, configured from the environment.
+///
+/// The same as `Server::from_env()?.serve().await`; see [`Server`] for the variables. It
+/// returns after SIGTERM or Ctrl-C, once the calls in flight have finished.
+///
+/// ```no_run
+/// #[tokio::main]
+/// async fn main() -> Result<(), moralis_webhooks::ServeError> {
+///     moralis_webhooks::serve().await
+/// }
+/// ```
+pub async fn serve() -> Result<(), ServeError> {
+    Server::from_env()?.serve().await
+}
+
+/// The webhook server's settings, and the way to start it.
+///
+/// [`Server::from_env`] reads these variables; the methods set the same in code (and
+/// override the environment when called after `from_env`):
+///
+/// | variable | method | default |
+/// |---|---|---|
+/// | `MORALIS_WEBHOOKS_ADDR` | [`addr`](Server::addr) | `127.0.0.1:3000` |
+/// | `MORALIS_WEBHOOKS_KEY`, else `PARSE_SERVER_WEBHOOK_KEY` | [`webhook_key`](Server::webhook_key) | none: start-up fails |
+/// | `MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED` (`true`/`false`) | [`allow_unauthenticated`](Server::allow_unauthenticated) | `false` |
+/// | `MORALIS_WEBHOOKS_BODY_LIMIT` (bytes) | [`body_limit`](Server::body_limit) | 16 MiB |
+/// | `MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT` (seconds) | [`shutdown_timeout`](Server::shutdown_timeout) | 30 |
+///
+/// `PARSE_SERVER_WEBHOOK_KEY` is Parse Server's own name for its `webhookKey`, so one
+/// environment file can serve both.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    keys: Vec<WebhookKey>,
+    allow_unauthenticated: bool,
+    body_limit: usize,
+    shutdown_timeout: Duration,
+    webhooks: Webhooks,
+    from_attributes: bool,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server::new()
+    }
+}
+
+impl Server {
+    /// Default settings, ignoring the environment, serving the handlers of the attributes.
+    pub fn new() -> Self {
+        Server {
+            addr: DEFAULT_ADDR,
+            keys: Vec::new(),
+            allow_unauthenticated: false,
+            body_limit: DEFAULT_BODY_LIMIT,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            webhooks: Webhooks::new(),
+            from_attributes: true,
+        }
+    }
+
+    /// Settings from the environment (see the table above).
+    pub fn from_env() -> Result<Self, ServeError> {
+        Server::from_vars(|name| match std::env::var(name) {
+            Ok(value) => Ok(Some(value)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(ServeError::InvalidSetting {
+                setting: name,
+                message: "not valid UTF-8".to_owned(),
+            }),
+        })
+    }
+
+    fn from_vars(
+        var: impl Fn(&'static str) -> Result<Option<String>, ServeError>,
+    ) -> Result<Self, ServeError> {
+        let mut server = Server::new();
+        let set = |name: &'static str| -> Result<Option<String>, ServeError> {
+            Ok(var(name)?.filter(|value| !value.is_empty()))
+        };
+        let invalid = |setting: &'static str, message: String| ServeError::InvalidSetting {
+            setting,
+            message,
+        };
+        if let Some(addr) = set("MORALIS_WEBHOOKS_ADDR")? {
+            server.addr = addr.trim().parse().map_err(|_| {
+                invalid(
+                    "MORALIS_WEBHOOKS_ADDR",
+                    format!("`{addr}` is not an address like 127.0.0.1:3000 or 0.0.0.0:3000"),
+                )
+            })?;
+        }
+        let key = match set("MORALIS_WEBHOOKS_KEY")? {
+            Some(key) => Some(key),
+            None => set("PARSE_SERVER_WEBHOOK_KEY")?,
+        };
+        if let Some(key) = key {
+            server = server.webhook_key(key);
+        }
+        if let Some(allow) = set("MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED")? {
+            server.allow_unauthenticated = match allow.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(invalid(
+                        "MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED",
+                        format!("`{allow}` is not true or false"),
+                    ))
+                }
+            };
+        }
+        if let Some(limit) = set("MORALIS_WEBHOOKS_BODY_LIMIT")? {
+            server.body_limit = limit
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&limit: &usize| limit > 0)
+                .ok_or_else(|| {
+                    invalid(
+                        "MORALIS_WEBHOOKS_BODY_LIMIT",
+                        format!("`{limit}` is not a positive number of bytes"),
+                    )
+                })?;
+        }
+        if let Some(timeout) = set("MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT")? {
+            let seconds: f64 = timeout
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+                .ok_or_else(|| {
+                    invalid(
+                        "MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT",
+                        format!("`{timeout}` is not a number of seconds"),
+                    )
+                })?;
+            server.shutdown_timeout = Duration::from_secs_f64(seconds);
+        }
+        Ok(server)
+    }
+
+    /// The address to listen on.
+    pub fn addr(mut self, addr: impl Into<SocketAddr>) -> Self {
+        self.addr = addr.into();
+        self
+    }
+
+    /// The key Parse Server sends as `X-Parse-Webhook-Key` (its `webhookKey` option).
+    /// Calls without it get 401 and never reach a handler. Replaces any key set before.
+    pub fn webhook_key(mut self, key: impl Into<String>) -> Self {
+        self.keys = vec![WebhookKey::new(&key.into())];
+        self
+    }
+
+    /// Whether to serve calls that carry no key when none is configured. Off by default:
+    /// without a key anyone who can reach the server can call the handlers as if they were
+    /// Parse Server. A configured key is always checked.
+    pub fn allow_unauthenticated(mut self, allow: bool) -> Self {
+        self.allow_unauthenticated = allow;
+        self
+    }
+
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How long calls in flight may take to finish after SIGTERM or Ctrl-C.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Adds handlers registered without the attributes.
+    pub fn webhooks(mut self, webhooks: Webhooks) -> Self {
+        self.webhooks = self.webhooks.merge(webhooks);
+        self
+    }
+
+    /// Whether to serve the handlers registered with the attributes (default `true`).
+    pub fn handlers_from_attributes(mut self, include: bool) -> Self {
+        self.from_attributes = include;
+        self
+    }
+
+    /// Checks the settings and handlers and builds the [`App`] the server would run.
+    pub fn into_app(self) -> Result<App, ServeError> {
+        self.split().map(|(app, _)| app)
+    }
+
+    fn split(self) -> Result<(App, Settings), ServeError> {
+        if self.keys.is_empty() && !self.allow_unauthenticated {
+            return Err(ServeError::MissingWebhookKey);
+        }
+        if self.body_limit == 0 {
+            return Err(ServeError::InvalidSetting {
+                setting: "body_limit",
+                message: "must be at least 1 byte".to_owned(),
+            });
+        }
+        let webhooks = if self.from_attributes {
+            Webhooks::from_attributes().merge(self.webhooks)
+        } else {
+            self.webhooks
+        };
+        let registry = Registry::build(webhooks)?;
+        let settings = Settings {
+            addr: self.addr,
+            shutdown_timeout: self.shutdown_timeout,
+        };
+        Ok((App::new(registry, self.keys, self.body_limit), settings))
+    }
+
+    /// Checks everything and opens the listening socket, without serving yet: useful to
+    /// learn the port when listening on port 0.
+    pub async fn bind(self) -> Result<BoundServer, ServeError> {
+        let (app, settings) = self.split()?;
+        let listener =
+            TcpListener::bind(settings.addr)
+                .await
+                .map_err(|source| ServeError::Bind {
+                    addr: settings.addr,
+                    source,
+                })?;
+        let addr = listener.local_addr()?;
+        Ok(BoundServer {
+            listener,
+            addr,
+            app: Arc::new(app),
+            shutdown_timeout: settings.shutdown_timeout,
+        })
+    }
+
+    /// Starts serving; returns after SIGTERM or Ctrl-C, once the calls in flight finished.
+    pub async fn serve(self) -> Result<(), ServeError> {
+        self.bind().await?.serve().await
+    }
+}
+
+struct Settings {
+    addr: SocketAddr,
+    shutdown_timeout: Duration,
+}
+
+/// A server with its socket open; see [`Server::bind`].
+#[derive(Debug)]
+pub struct BoundServer {
+    listener: TcpListener,
+    addr: SocketAddr,
+    app: Arc<App>,
+    shutdown_timeout: Duration,
+}
+
+impl BoundServer {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The app the server runs.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets the calls in flight finish.
+    pub async fn serve(self) -> Result<(), ServeError> {
+        let signal = shutdown_signal()?;
+        self.serve_until(signal).await
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections, closes idle
+    /// ones and lets the calls in flight finish (up to the shutdown timeout).
+    pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+        let BoundServer {
+            listener,
+            addr,
+            app,
+            shutdown_timeout,
+        } = self;
+        announce(addr, &app);
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _peer)) => {
+                        // Without it, Nagle's algorithm and delayed ACKs add ~40 ms per call.
+                        if let Err(error) = stream.set_nodelay(true) {
+                            tracing::debug!("cannot set TCP_NODELAY: {error}");
+                        }
+                        let app = Arc::clone(&app);
+                        let service = service_fn(move |request: Request<Incoming>| {
+                            let app = Arc::clone(&app);
+                            async move { Ok::<_, Infallible>(serve_http(&app, request).await) }
+                        });
+                        let connection = http1::Builder::new()
+                            .keep_alive(true)
+                            .serve_connection(TokioIo::new(stream), service);
+                        let connection = graceful.watch(connection);
+                        tokio::spawn(async move {
+                            if let Err(error) = connection.await {
+                                tracing::debug!("connection ended with an error: {error}");
+                            }
+                        });
+                    }
+                    Err(error) => {
+                        // Out of file descriptors, for example: wait, do not spin or stop.
+                        tracing::warn!("cannot accept a connection: {error}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                () = &mut shutdown => break,
+            }
+        }
+        drop(listener);
+        tracing::info!("shutting down: no new connections; letting calls in flight finish");
+        match tokio::time::timeout(shutdown_timeout, graceful.shutdown()).await {
+            Ok(()) => tracing::info!("all calls finished; stopped"),
+            Err(_) => tracing::warn!(
+                "calls still running after the shutdown timeout of {shutdown_timeout:?}; stopping anyway"
+            ),
+        }
+        Ok(())
+    }
+}
+
+fn announce(addr: SocketAddr, app: &App) {
+    tracing::info!("moralis-webhooks listening on http://{addr}");
+    if app.hooks().is_empty() {
+        tracing::warn!(
+            "no handlers registered: annotate async functions with #[cloud_function(...)], \
+             #[before_save(...)], ... or add a Webhooks set with Server::webhooks"
+        );
+    }
+    for hook in app.hooks() {
+        tracing::info!("serving {hook} at POST {}", hook.path());
+    }
+}
+
+/// Reads one request (within the body limit) and answers it through the app.
+async fn serve_http(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let response = match app.route(&parts.method, parts.uri.path(), &parts.headers) {
+        Err(refusal) => refusal.into_response(),
+        Ok(route) => {
+            let declared = parts
+                .headers
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|length| length > app.body_limit() as u64) {
+                app.too_large()
+            } else {
+                match Limited::new(body, app.body_limit()).collect().await {
+                    Ok(collected) => app.call(route, collected.to_bytes()).await,
+                    Err(error) if error.is::<LengthLimitError>() => app.too_large(),
+                    Err(error) => json_error(
+                        StatusCode::BAD_REQUEST,
+                        &format!("cannot read the request body: {error}"),
+                    ),
+                }
+            }
+        }
+    };
+    response.map(Full::new)
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT).
+fn shutdown_signal() -> Result<impl Future<Output = ()>, ServeError> {
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        #[cfg(unix)]
+        let terminated = terminate.recv();
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("received Ctrl-C"),
+            _ = terminated => tracing::info!("received SIGTERM"),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(vars: &[(&'static str, &str)]) -> Result<Server, ServeError> {
+        let vars: HashMap<&str, String> = vars.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        Server::from_vars(|name| Ok(vars.get(name).cloned()))
+    }
+
+    #[test]
+    fn environment_sets_every_setting() {
+        let server = from(&[
+            ("MORALIS_WEBHOOKS_ADDR", "0.0.0.0:8080"),
+            ("MORALIS_WEBHOOKS_KEY", "k1"),
+            ("MORALIS_WEBHOOKS_BODY_LIMIT", "1024"),
+            ("MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT", "2.5"),
+        ])
+        .unwrap();
+        assert_eq!(server.addr, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(server.keys.len(), 1);
+        assert_eq!(server.body_limit, 1024);
+        assert_eq!(server.shutdown_timeout, Duration::from_millis(2500));
+        assert!(!server.allow_unauthenticated);
+    }
+
+    #[test]
+    fn parse_servers_own_variable_is_the_fallback_key() {
+        let server = from(&[("PARSE_SERVER_WEBHOOK_KEY", "from-parse")]).unwrap();
+        assert_eq!(server.keys.len(), 1);
+        assert!(server.handlers_from_attributes(false).into_app().is_ok());
+    }
+
+    #[test]
+    fn no_key_refuses_to_start_unless_allowed() {
+        let error = from(&[])
+            .unwrap()
+            .handlers_from_attributes(false)
+            .into_app()
+            .unwrap_err();
+        assert!(matches!(error, ServeError::MissingWebhookKey));
+        assert!(error.to_string().contains("MORALIS_WEBHOOKS_KEY"));
+        let allowed = from(&[("MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED", "true")]).unwrap();
+        assert!(allowed.handlers_from_attributes(false).into_app().is_ok());
+        // An empty key is no key, as for Parse Server's webhookKey.
+        let empty = from(&[("MORALIS_WEBHOOKS_KEY", "")]).unwrap();
+        assert!(empty.handlers_from_attributes(false).into_app().is_err());
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        for (name, value) in [
+            ("MORALIS_WEBHOOKS_ADDR", "localhost"),
+            ("MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED", "maybe"),
+            ("MORALIS_WEBHOOKS_BODY_LIMIT", "-1"),
+            ("MORALIS_WEBHOOKS_BODY_LIMIT", "0"),
+            ("MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT", "soon"),
+        ] {
+            let error = from(&[(name, value)]).unwrap_err();
+            assert!(error.to_string().contains(name), "{error}");
+            assert!(error.to_string().contains(value), "{error}");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let server = Server::new().webhook_key("super-secret-key");
+        let printed = format!("{server:?}");
+        assert!(!printed.contains("super-secret-key"), "{printed}");
+        let app = server.handlers_from_attributes(false).into_app().unwrap();
+        assert!(!format!("{app:?}").contains("super-secret-key"));
+    }
+}
