@@ -431,8 +431,17 @@ struct TriggerBody<'a> {
     ip: Option<String>,
 }
 
-fn not_a_request(error: serde_json::Error) -> BadRequest {
-    BadRequest(format!("the body is not a webhook request: {error}"))
+/// Decodes a body that must be a JSON object (serde would also take an array for a
+/// struct).
+fn decode_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, BadRequest> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(BadRequest(
+            "the body is not a webhook request: expected a JSON object".to_owned(),
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|error| BadRequest(format!("the body is not a webhook request: {error}")))
 }
 
 /// Decodes a function call for the function served at `name`.
@@ -443,7 +452,7 @@ pub(crate) fn decode_function<P: DeserializeOwned>(
     body: &[u8],
     name: &str,
 ) -> Result<Result<FunctionRequest<P>, Error>, BadRequest> {
-    let wire: FunctionBody<'_> = serde_json::from_slice(body).map_err(not_a_request)?;
+    let wire: FunctionBody<'_> = decode_body(body)?;
     if let Some(sent) = wire.function_name.as_deref() {
         if sent != name {
             return Err(BadRequest(format!(
@@ -498,7 +507,7 @@ pub(crate) fn decode_trigger(
     class_name: &str,
     trigger: Trigger,
 ) -> Result<TriggerRequest, BadRequest> {
-    let wire: TriggerBody<'_> = serde_json::from_slice(body).map_err(not_a_request)?;
+    let wire: TriggerBody<'_> = decode_body(body)?;
     if let Some(sent) = wire.trigger_name.as_deref() {
         if sent != trigger.as_str() {
             return Err(BadRequest(format!(
@@ -635,6 +644,11 @@ mod tests {
             Trigger::BeforeSave,
         );
         assert!(no_object.unwrap_err().0.contains("no `object`"));
-        assert!(decode_trigger(b"[1,2]", "GameScore", Trigger::BeforeSave).is_err());
+        for not_an_object in [&b"[]"[..], b" [1,2]", b"7", b"\"s\"", b"null"] {
+            let error =
+                decode_trigger(not_an_object, "GameScore", Trigger::BeforeSave).unwrap_err();
+            assert!(error.0.contains("expected a JSON object"), "{}", error.0);
+            assert!(decode_function::<Params>(not_an_object, "f").is_err());
+        }
     }
 }
