@@ -98,9 +98,13 @@ mod reply;
 mod request;
 mod server;
 
+/// The `bytes` crate, whose `Bytes` carries bodies in [`App::handle`].
+pub use bytes;
 pub use dispatch::App;
 pub use error::{Error, ServeError};
 pub use handler::{BeforeSaveOutput, FunctionOutput, TriggerOutput};
+/// The `http` crate, whose request and response types [`App::handle`] uses.
+pub use http;
 pub use object::ParseObject;
 pub use registry::{Hook, Location, Webhooks};
 pub use request::{

@@ -275,6 +275,9 @@ impl fmt::Debug for Headers {
 /// `P` is the type of the parameters: by default the raw [`Params`] map, read with
 /// [`param`](FunctionRequest::param); any `serde::Deserialize` type decodes them whole, and
 /// when that fails the handler does not run and the client is told which parameter is wrong.
+///
+/// Parse Server also sends `log`, the settings of its own logger, which is dropped, and
+/// fields of newer versions are ignored.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct FunctionRequest<P = Params> {
