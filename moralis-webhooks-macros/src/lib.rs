@@ -96,10 +96,14 @@ fn run(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(function) => function,
         Err(_) => {
             let attribute = kind.attribute();
+            let what = match syn::parse2::<syn::Item>(item.clone()) {
+                Ok(item) => describe_item(&item),
+                Err(_) => "this item",
+            };
             let error = syn::Error::new(
                 proc_macro2::Span::call_site(),
                 format!(
-                    "`#[{attribute}]` applies to an `async fn`: `{}`",
+                    "`#[{attribute}]` applies to an `async fn`, not to {what}: `{}`",
                     kind.example_signature()
                 ),
             );
@@ -107,15 +111,38 @@ fn run(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let args = (|input: ParseStream<'_>| parse::Args::parse(kind, input)).parse(args);
-    let checked = args.and_then(|args| {
-        validate::check(kind, &args.name, &function)?;
-        Ok(args)
-    });
-    match checked {
-        Ok(args) => expand::expand(kind, &args, &function).into(),
+    // The signature is checked even when the arguments do not parse: every problem at once.
+    let checked = validate::check(kind, args.as_ref().ok().map(|args| &args.name), &function);
+    match (args, checked) {
+        (Ok(args), Ok(())) => expand::expand(kind, &args, &function).into(),
         // Keep the function so the rest of the crate (and IDEs) still see it; skip the
         // registration so no error cascades from it.
-        Err(error) => with_error(function.into_token_stream(), error),
+        (Err(mut error), Err(more)) => {
+            error.combine(more);
+            with_error(function.into_token_stream(), error)
+        }
+        (Err(error), Ok(())) | (Ok(_), Err(error)) => {
+            with_error(function.into_token_stream(), error)
+        }
+    }
+}
+
+/// What the attribute was put on instead of a function.
+fn describe_item(item: &syn::Item) -> &'static str {
+    match item {
+        syn::Item::Struct(_) => "a struct",
+        syn::Item::Enum(_) => "an enum",
+        syn::Item::Union(_) => "a union",
+        syn::Item::Const(_) => "a constant",
+        syn::Item::Static(_) => "a static",
+        syn::Item::Mod(_) => "a module",
+        syn::Item::Impl(_) => "an `impl` block",
+        syn::Item::Trait(_) | syn::Item::TraitAlias(_) => "a trait",
+        syn::Item::Type(_) => "a type alias",
+        syn::Item::Use(_) | syn::Item::ExternCrate(_) => "an import",
+        syn::Item::ForeignMod(_) => "an `extern` block",
+        syn::Item::Macro(_) => "a macro",
+        _ => "this item",
     }
 }
 

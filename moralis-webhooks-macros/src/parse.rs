@@ -17,9 +17,11 @@ impl Args {
         let example = kind.example_argument();
         let what = kind.name_kind();
         if input.is_empty() {
-            return Err(input.error(format!(
-                "`#[{attribute}]` expects a {what}, e.g. `#[{attribute}(\"{example}\")]`"
-            )));
+            // At the attribute: there is no token to point at.
+            return Err(syn::Error::new(
+                proc_macro2::Span::call_site(),
+                format!("`#[{attribute}]` expects a {what}, e.g. `#[{attribute}(\"{example}\")]`"),
+            ));
         }
         if !input.peek(LitStr) {
             let token: proc_macro2::TokenTree = input.parse()?;
@@ -39,8 +41,18 @@ impl Args {
             }
             if input.peek(Token![crate]) {
                 let keyword: Token![crate] = input.parse()?;
-                input.parse::<Token![=]>()?;
-                let path: Path = input.parse()?;
+                let path = input
+                    .parse::<Token![=]>()
+                    .and_then(|_| input.parse::<Path>())
+                    .map_err(|_| {
+                        syn::Error::new_spanned(
+                            keyword,
+                            format!(
+                                "`crate` names the path of the `moralis_webhooks` crate, e.g. \
+                                 `#[{attribute}(\"{example}\", crate = my_webhooks)]`"
+                            ),
+                        )
+                    })?;
                 if krate.is_some() {
                     return Err(syn::Error::new_spanned(keyword, "`crate` is given twice"));
                 }

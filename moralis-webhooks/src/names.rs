@@ -41,7 +41,7 @@ pub(crate) fn check_function_name(name: &str) -> Result<(), String> {
 pub(crate) fn check_class_name(class_name: &str, trigger: Trigger) -> Result<(), String> {
     if class_name == "_Session" {
         return Err(format!(
-            "Parse Server refuses a {trigger} trigger on `_Session` (only afterLogout is allowed there)"
+            "Parse Server refuses the {trigger} trigger on `_Session` (only afterLogout is allowed there)"
         ));
     }
     if class_name == "_PushStatus" && trigger == Trigger::BeforeSave {

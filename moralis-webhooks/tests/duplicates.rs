@@ -33,24 +33,38 @@ fn duplicate_hooks_name_both_source_locations() {
         panic!("expected InvalidHandlers, got {error}");
     };
     assert_eq!(problems.len(), 2, "{problems:#?}");
-    let file = "moralis-webhooks/tests/duplicates.rs";
-    let at = |line: u32| format!("{file}:{line}:");
+    // The lines of the attributes in this file.
+    let lines = |attribute: &str| -> Vec<String> {
+        include_str!("duplicates.rs")
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| line.trim() == attribute)
+            .map(|(index, _)| format!("moralis-webhooks/tests/duplicates.rs:{}:", index + 1))
+            .collect()
+    };
+    let functions = lines("#[cloud_function(\"score\")]");
+    let triggers = lines("#[after_save(\"GameScore\")]");
+    assert_eq!((functions.len(), triggers.len()), (2, 2));
     assert!(
         problems[0].starts_with("cloud function `score` has two handlers"),
         "{}",
         problems[0]
     );
-    assert!(
-        problems[0].contains(&at(7)) && problems[0].contains(&at(15)),
-        "{}",
-        problems[0]
-    );
+    for at in &functions {
+        assert!(
+            problems[0].contains(at.as_str()),
+            "{at} not in {}",
+            problems[0]
+        );
+    }
     assert!(problems[1].starts_with("afterSave trigger of class `GameScore` has two handlers"));
-    assert!(
-        problems[1].contains(&at(20)) && problems[1].contains(&at(24)),
-        "{}",
-        problems[1]
-    );
+    for at in &triggers {
+        assert!(
+            problems[1].contains(at.as_str()),
+            "{at} not in {}",
+            problems[1]
+        );
+    }
     // The user's functions stay callable as written.
     let _ = (score, elsewhere::score_again, elsewhere::first, second);
 }

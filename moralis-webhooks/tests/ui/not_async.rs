@@ -1,0 +1,13 @@
+use moralis_webhooks::{after_save, cloud_function, Error, FunctionRequest, TriggerRequest};
+
+#[cloud_function("hello")]
+fn hello(_req: FunctionRequest) -> Result<String, Error> {
+    Ok("hello".to_owned())
+}
+
+#[after_save("GameScore")]
+pub fn audit(_req: TriggerRequest) -> Result<(), Error> {
+    Ok(())
+}
+
+fn main() {}
