@@ -45,6 +45,8 @@ pub struct App {
     registry: Registry,
     keys: Vec<WebhookKey>,
     body_limit: usize,
+    /// The path of the public URL, which a proxy may pass on (`""` for none).
+    prefix: String,
 }
 
 impl fmt::Debug for App {
@@ -58,11 +60,17 @@ impl fmt::Debug for App {
 }
 
 impl App {
-    pub(crate) fn new(registry: Registry, keys: Vec<WebhookKey>, body_limit: usize) -> App {
+    pub(crate) fn new(
+        registry: Registry,
+        keys: Vec<WebhookKey>,
+        body_limit: usize,
+        prefix: String,
+    ) -> App {
         App {
             registry,
             keys,
             body_limit,
+            prefix,
         }
     }
 
@@ -167,6 +175,10 @@ impl App {
 
     fn find(&self, path: &str) -> Result<&Route, Refusal> {
         let not_found = |message: &str| Err(Refusal::new(StatusCode::NOT_FOUND, message));
+        let path = match path.strip_prefix(self.prefix.as_str()) {
+            Some(rest) if !self.prefix.is_empty() && rest.starts_with('/') => rest,
+            _ => path,
+        };
         let mut segments = path.strip_prefix('/').unwrap_or(path).split('/');
         let (kind, first, second, rest) = (
             segments.next(),

@@ -119,7 +119,10 @@ impl fmt::Debug for Error {
 }
 
 /// Why the server could not start, or stopped.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same message as `Display`, so that `main` returning
+/// `Result<(), ServeError>` tells the user what went wrong in plain words.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ServeError {
     /// A setting (from the environment or the builder) has an invalid value.
@@ -152,9 +155,18 @@ pub enum ServeError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// Registering the hooks with Parse Server failed.
+    #[error("registering the hooks with Parse Server failed: {0}")]
+    Registration(#[from] crate::RegisterError),
     /// An I/O error while serving (installing signal handlers, for example).
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl fmt::Debug for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 #[cfg(test)]

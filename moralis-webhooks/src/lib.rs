@@ -91,6 +91,7 @@
 mod dispatch;
 mod error;
 mod handler;
+mod hooks;
 mod names;
 mod object;
 mod registry;
@@ -103,6 +104,7 @@ pub use bytes;
 pub use dispatch::App;
 pub use error::{Error, ServeError};
 pub use handler::{BeforeSaveOutput, FunctionOutput, TriggerOutput};
+pub use hooks::{RegisterError, Registrar, Report, ServerReport};
 /// The `http` crate, whose request and response types [`App::handle`] uses.
 pub use http;
 pub use object::ParseObject;

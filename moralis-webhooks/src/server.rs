@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 
 use crate::dispatch::{json_error, App, WebhookKey};
 use crate::registry::Registry;
-use crate::{ServeError, Webhooks};
+use crate::{Registrar, Report, ServeError, Webhooks};
 
 /// Default listen address.
 pub const DEFAULT_ADDR: SocketAddr =
@@ -59,9 +59,23 @@ pub async fn serve() -> Result<(), ServeError> {
 /// | `MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED` (`true`/`false`) | [`allow_unauthenticated`](Server::allow_unauthenticated) | `false` |
 /// | `MORALIS_WEBHOOKS_BODY_LIMIT` (bytes) | [`body_limit`](Server::body_limit) | 16 MiB |
 /// | `MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT` (seconds) | [`shutdown_timeout`](Server::shutdown_timeout) | 30 |
+/// | `MORALIS_WEBHOOKS_PUBLIC_URL` | [`register_with`](Server::register_with) | none |
+/// | `PARSE_SERVER_URL` (comma-separated), `PARSE_SERVER_APPLICATION_ID`, `PARSE_SERVER_MASTER_KEY` | [`register_with`](Server::register_with) | none: no registration |
+/// | `MORALIS_WEBHOOKS_PRUNE` (`true`/`false`) | [`Registrar::prune`] | `false` |
+/// | `MORALIS_WEBHOOKS_REGISTER_ONLY` (`true`/`false`) | [`register_only`](Server::register_only) | `false` |
 ///
-/// `PARSE_SERVER_WEBHOOK_KEY` is Parse Server's own name for its `webhookKey`, so one
-/// environment file can serve both.
+/// `PARSE_SERVER_WEBHOOK_KEY`, `PARSE_SERVER_URL`, `PARSE_SERVER_APPLICATION_ID` and
+/// `PARSE_SERVER_MASTER_KEY` are Parse Server's own names, so one environment file can serve
+/// both.
+///
+/// # Registration
+///
+/// With the four registration variables set (all or none), the server registers its hooks
+/// with every Parse Server before it serves: missing hooks are created, hooks whose URL
+/// changed are moved, identical ones are left alone, and with `MORALIS_WEBHOOKS_PRUNE=true`
+/// hooks under the public URL that no handler serves are deleted. Hooks are never deleted on
+/// shutdown. With `MORALIS_WEBHOOKS_REGISTER_ONLY=true` the program registers, prints what
+/// it did and exits without serving: a one-shot job for deployments. See [`Registrar`].
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
@@ -71,6 +85,8 @@ pub struct Server {
     shutdown_timeout: Duration,
     webhooks: Webhooks,
     from_attributes: bool,
+    registrar: Option<Registrar>,
+    register_only: bool,
 }
 
 impl Default for Server {
@@ -90,6 +106,8 @@ impl Server {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             webhooks: Webhooks::new(),
             from_attributes: true,
+            registrar: None,
+            register_only: false,
         }
     }
 
@@ -131,17 +149,59 @@ impl Server {
         if let Some(key) = key {
             server = server.webhook_key(key);
         }
-        if let Some(allow) = set("MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED")? {
-            server.allow_unauthenticated = match allow.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(invalid(
-                        "MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED",
-                        format!("`{allow}` is not true or false"),
-                    ))
-                }
-            };
+        let flag = |name: &'static str| -> Result<bool, ServeError> {
+            match set(name)? {
+                None => Ok(false),
+                Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => Ok(true),
+                    "false" | "0" | "no" => Ok(false),
+                    _ => Err(invalid(name, format!("`{value}` is not true or false"))),
+                },
+            }
+        };
+        server.allow_unauthenticated = flag("MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED")?;
+        server.register_only = flag("MORALIS_WEBHOOKS_REGISTER_ONLY")?;
+        let registration = [
+            "PARSE_SERVER_URL",
+            "PARSE_SERVER_APPLICATION_ID",
+            "PARSE_SERVER_MASTER_KEY",
+            "MORALIS_WEBHOOKS_PUBLIC_URL",
+        ]
+        .map(|name| set(name).map(|value| (name, value)));
+        let registration = registration.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let missing: Vec<&str> = registration
+            .iter()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| *name)
+            .collect();
+        match (&registration[..], missing.len()) {
+            (_, 4) => {}
+            (
+                [(_, Some(urls)), (_, Some(app_id)), (_, Some(master_key)), (_, Some(public_url))],
+                0,
+            ) => {
+                let urls = urls.split(',').map(str::trim).filter(|u| !u.is_empty());
+                let registrar = Registrar::new(urls, app_id, master_key, public_url)?;
+                server.registrar = Some(registrar.prune(flag("MORALIS_WEBHOOKS_PRUNE")?));
+            }
+            _ => {
+                return Err(invalid(
+                    "PARSE_SERVER_URL",
+                    format!(
+                        "registering hooks needs PARSE_SERVER_URL, PARSE_SERVER_APPLICATION_ID, \
+                         PARSE_SERVER_MASTER_KEY and MORALIS_WEBHOOKS_PUBLIC_URL; missing: {}",
+                        missing.join(", ")
+                    ),
+                ))
+            }
+        }
+        if server.register_only && server.registrar.is_none() {
+            return Err(invalid(
+                "MORALIS_WEBHOOKS_REGISTER_ONLY",
+                "there is nothing to register with: set PARSE_SERVER_URL, \
+                 PARSE_SERVER_APPLICATION_ID, PARSE_SERVER_MASTER_KEY and MORALIS_WEBHOOKS_PUBLIC_URL"
+                    .to_owned(),
+            ));
         }
         if let Some(limit) = set("MORALIS_WEBHOOKS_BODY_LIMIT")? {
             server.body_limit = limit
@@ -212,6 +272,21 @@ impl Server {
         self
     }
 
+    /// Registers the hooks with Parse Server at start-up (see [Registration](#registration)).
+    /// The router also accepts paths under the public URL's path, for proxies that pass it
+    /// on.
+    pub fn register_with(mut self, registrar: Registrar) -> Self {
+        self.registrar = Some(registrar);
+        self
+    }
+
+    /// Whether [`serve`](Server::serve) only registers the hooks, prints what it did and
+    /// returns, without serving (a one-shot job for deployments).
+    pub fn register_only(mut self, only: bool) -> Self {
+        self.register_only = only;
+        self
+    }
+
     /// Whether to serve the handlers registered with the attributes (default `true`).
     pub fn handlers_from_attributes(mut self, include: bool) -> Self {
         self.from_attributes = include;
@@ -239,15 +314,37 @@ impl Server {
             self.webhooks
         };
         let registry = Registry::build(webhooks)?;
+        let prefix = self.registrar.as_ref().map(|r| public_path(r.public_url()));
         let settings = Settings {
             addr: self.addr,
             shutdown_timeout: self.shutdown_timeout,
+            registrar: self.registrar,
         };
-        Ok((App::new(registry, self.keys, self.body_limit), settings))
+        let app = App::new(
+            registry,
+            self.keys,
+            self.body_limit,
+            prefix.unwrap_or_default(),
+        );
+        Ok((app, settings))
+    }
+
+    /// Checks the handlers and registers them with Parse Server, without serving.
+    pub async fn register(self) -> Result<Report, ServeError> {
+        let (app, settings) = self.split()?;
+        let Some(registrar) = settings.registrar else {
+            return Err(ServeError::InvalidSetting {
+                setting: "register_with",
+                message: "no Parse Server to register with".to_owned(),
+            });
+        };
+        register(&registrar, &app).await
     }
 
     /// Checks everything and opens the listening socket, without serving yet: useful to
     /// learn the port when listening on port 0.
+    ///
+    /// With registration configured, the hooks are registered once the socket is open.
     pub async fn bind(self) -> Result<BoundServer, ServeError> {
         let (app, settings) = self.split()?;
         let listener =
@@ -258,6 +355,9 @@ impl Server {
                     source,
                 })?;
         let addr = listener.local_addr()?;
+        if let Some(registrar) = &settings.registrar {
+            register(registrar, &app).await?;
+        }
         Ok(BoundServer {
             listener,
             addr,
@@ -267,7 +367,14 @@ impl Server {
     }
 
     /// Starts serving; returns after SIGTERM or Ctrl-C, once the calls in flight finished.
+    /// In [`register_only`](Server::register_only) mode, registers, prints the report and
+    /// returns.
     pub async fn serve(self) -> Result<(), ServeError> {
+        if self.register_only {
+            let report = self.register().await?;
+            print!("{report}");
+            return Ok(());
+        }
         self.bind().await?.serve().await
     }
 }
@@ -275,6 +382,40 @@ impl Server {
 struct Settings {
     addr: SocketAddr,
     shutdown_timeout: Duration,
+    registrar: Option<Registrar>,
+}
+
+/// The path of the public URL (`/base` of `https://hooks.example/base`), or `""`.
+fn public_path(public_url: &str) -> String {
+    public_url
+        .parse::<http::Uri>()
+        .map(|uri| uri.path().trim_end_matches('/').to_owned())
+        .unwrap_or_default()
+}
+
+async fn register(registrar: &Registrar, app: &App) -> Result<Report, ServeError> {
+    let report = registrar.register(app.hooks()).await?;
+    for server in &report.servers {
+        let url = &server.parse_server_url;
+        for (what, hooks) in [
+            ("created", &server.created),
+            ("moved", &server.moved),
+            ("reloaded", &server.reloaded),
+            ("pruned", &server.pruned),
+            ("repaired", &server.repaired),
+        ] {
+            for hook in hooks {
+                tracing::info!("{what} {hook} on Parse Server {url}");
+            }
+        }
+        if !server.unchanged.is_empty() {
+            tracing::info!(
+                "{} hooks already registered on Parse Server {url}",
+                server.unchanged.len()
+            );
+        }
+    }
+    Ok(report)
 }
 
 /// A server with its socket open; see [`Server::bind`].

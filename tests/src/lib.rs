@@ -129,6 +129,8 @@ impl Default for ParseServerOptions {
 /// [crate documentation](crate). Stopped and removed on drop.
 pub struct ParseServer {
     node: Mutex<NodeProcess>,
+    /// More Parse Server processes on the same database (see [`ParseServer::add_process`]).
+    others: Vec<(NodeProcess, String)>,
     postgres: Postgres,
     watchdog: Watchdog,
     url: String,
@@ -388,6 +390,7 @@ impl ParseServer {
                 Ok(()) => {
                     return ParseServer {
                         node: Mutex::new(node),
+                        others: Vec::new(),
                         postgres,
                         watchdog,
                         url,
@@ -445,6 +448,35 @@ impl ParseServer {
                 log_tail_message(&self.log_path)
             );
         }
+    }
+
+    /// Starts one more Parse Server process on the same database (another port, the same
+    /// configuration otherwise), as a deployment with several Parse Server nodes has, and
+    /// returns its URL. Each process loads the webhooks from the database only at its own
+    /// start. It is stopped with the instance.
+    ///
+    /// # Panics
+    ///
+    /// If it does not become healthy (with its log's tail).
+    pub fn add_process(&mut self) -> String {
+        let n = self.others.len() + 2;
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}/parse");
+        let config_path = self.dir.path().join(format!("parse-server-{n}.json"));
+        let log_path = self.dir.path().join(format!("parse-server-{n}.log"));
+        write_config(&config_path, &with_port(&self.config, port, &url));
+        let mut node = NodeProcess::spawn(self.dir.path(), &config_path, &log_path)
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.watchdog.watch("node", node.child.id());
+        if let Err(e) = wait_healthy(&mut node, &url) {
+            node.stop();
+            panic!(
+                "the Parse Server process {n} did not start: {e}\n{}",
+                log_tail_message(&log_path)
+            );
+        }
+        self.others.push((node, url.clone()));
+        url
     }
 
     /// Parse Server's URL including the mount path, e.g.
@@ -520,6 +552,9 @@ impl Drop for ParseServer {
     /// Stops Parse Server, then PostgreSQL (waiting for both), disarms the
     /// watchdog, and then the temporary directory is removed.
     fn drop(&mut self) {
+        for (node, _) in &mut self.others {
+            node.stop();
+        }
         self.node
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)

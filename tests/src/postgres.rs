@@ -59,7 +59,7 @@ fn find_bin_dir() -> Result<PathBuf, String> {
             let complete = ["initdb", "pg_ctl", "postgres"]
                 .iter()
                 .all(|b| bin.join(b).is_file());
-            if complete && best.as_ref().map_or(true, |(v, _)| major > *v) {
+            if complete && best.as_ref().is_none_or(|(v, _)| major > *v) {
                 best = Some((major, bin));
             }
         }
