@@ -622,6 +622,53 @@ mod tests {
     }
 
     #[test]
+    fn registration_needs_all_four_variables() {
+        let all = [
+            ("PARSE_SERVER_URL", "http://a:1337/parse, https://b/parse/"),
+            ("PARSE_SERVER_APPLICATION_ID", "app"),
+            ("PARSE_SERVER_MASTER_KEY", "master-secret"),
+            ("MORALIS_WEBHOOKS_PUBLIC_URL", "https://hooks.example/base/"),
+            ("MORALIS_WEBHOOKS_PRUNE", "true"),
+        ];
+        let server = from(&all).unwrap();
+        let registrar = server.registrar.as_ref().expect("registration configured");
+        assert_eq!(
+            registrar.parse_server_urls(),
+            ["http://a:1337/parse", "https://b/parse"]
+        );
+        assert_eq!(registrar.public_url(), "https://hooks.example/base");
+        assert!(!format!("{server:?}").contains("master-secret"));
+        assert!(from(&[]).unwrap().registrar.is_none());
+        for missing in 0..4 {
+            let partial: Vec<_> = all[..4]
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != missing)
+                .map(|(_, v)| *v)
+                .collect();
+            let error = from(&partial).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("missing: {}", all[missing].0)),
+                "{error}"
+            );
+        }
+        let error = from(&[("MORALIS_WEBHOOKS_REGISTER_ONLY", "true")]).unwrap_err();
+        assert!(
+            error.to_string().contains("nothing to register with"),
+            "{error}"
+        );
+        let mut one_shot = all.to_vec();
+        one_shot.push(("MORALIS_WEBHOOKS_REGISTER_ONLY", "yes"));
+        assert!(from(&one_shot).unwrap().register_only);
+    }
+
+    #[test]
+    fn the_public_urls_path_is_a_route_prefix() {
+        assert_eq!(public_path("https://hooks.example/base/"), "/base");
+        assert_eq!(public_path("https://hooks.example"), "");
+    }
+
+    #[test]
     fn debug_never_shows_the_key() {
         let server = Server::new().webhook_key("super-secret-key");
         let printed = format!("{server:?}");

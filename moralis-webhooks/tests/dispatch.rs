@@ -679,3 +679,34 @@ async fn unauthenticated_mode_accepts_calls_without_a_key() {
         .unwrap();
     assert_eq!(app.handle(request).await.body(), r#"{"success":1}"#);
 }
+
+#[tokio::test]
+async fn the_public_urls_path_is_accepted_as_a_prefix() {
+    let registrar = moralis_webhooks::Registrar::new(
+        ["http://127.0.0.1:1337/parse"],
+        "app",
+        "master",
+        "https://hooks.example/webhooks/",
+    )
+    .unwrap();
+    let app = Server::new()
+        .handlers_from_attributes(false)
+        .webhook_key(KEY)
+        .register_with(registrar)
+        .webhooks(
+            Webhooks::new()
+                .cloud_function("hello", |_: FunctionRequest| async { Ok::<_, Error>("hi") }),
+        )
+        .into_app()
+        .unwrap();
+    let body = json!({"functionName": "hello"});
+    // Behind a proxy that passes the path on, and one that strips it.
+    for path in ["/webhooks/functions/hello", "/functions/hello"] {
+        assert_eq!(
+            call(&app, path, &body).await,
+            (200, json!({"success": "hi"})),
+            "{path}"
+        );
+    }
+    assert_eq!(call(&app, "/webhooksx/functions/hello", &body).await.0, 404);
+}
