@@ -385,6 +385,11 @@ fn normalize_url(setting: &'static str, url: String) -> Result<String, RegisterE
             )))
         }
     }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(invalid(
+            "a user:password@ part is not supported (it would also end up in logs)".to_owned(),
+        ));
+    }
     if uri.query().is_some() {
         return Err(invalid(format!("`{trimmed}` must not have a query string")));
     }
@@ -759,7 +764,13 @@ mod tests {
             normalize_url("x", " https://a.example/parse/ ".into()).unwrap(),
             "https://a.example/parse"
         );
-        for bad in ["ftp://a/parse", "/parse", "a.example", "http://a/parse?x=1"] {
+        for bad in [
+            "ftp://a/parse",
+            "/parse",
+            "a.example",
+            "http://a/parse?x=1",
+            "https://user:pw@a/parse",
+        ] {
             assert!(normalize_url("x", bad.into()).is_err(), "{bad}");
         }
     }

@@ -23,26 +23,42 @@ fn rows(parse: &ParseServer) -> BTreeMap<String, Vec<String>> {
         for entry in list.as_array().unwrap() {
             let name = match entry.get("functionName") {
                 Some(name) => format!("function {}", name.as_str().unwrap()),
-                None => format!("{} {}", entry["className"].as_str().unwrap(), entry["triggerName"].as_str().unwrap()),
+                None => format!(
+                    "{} {}",
+                    entry["className"].as_str().unwrap(),
+                    entry["triggerName"].as_str().unwrap()
+                ),
             };
-            rows.entry(name).or_default().push(entry["url"].as_str().unwrap().to_owned());
+            rows.entry(name)
+                .or_default()
+                .push(entry["url"].as_str().unwrap().to_owned());
         }
     }
     rows
 }
 
 fn function(name: &str) -> Hook {
-    Hook::Function { name: name.to_owned() }
+    Hook::Function {
+        name: name.to_owned(),
+    }
 }
 
 fn trigger(class_name: &str, trigger: Trigger) -> Hook {
-    Hook::Trigger { class_name: class_name.to_owned(), trigger }
+    Hook::Trigger {
+        class_name: class_name.to_owned(),
+        trigger,
+    }
 }
 
 fn registrar(parse: &ParseServer, public_url: &str) -> Registrar {
-    Registrar::new([parse.url()], parse.app_id(), parse.master_key(), public_url)
-        .unwrap()
-        .retry_unreachable_for(Duration::ZERO)
+    Registrar::new(
+        [parse.url()],
+        parse.app_id(),
+        parse.master_key(),
+        public_url,
+    )
+    .unwrap()
+    .retry_unreachable_for(Duration::ZERO)
 }
 
 /// A webhook server whose `whoami` function answers `tag`, and whose GameScore beforeSave
@@ -56,7 +72,9 @@ struct Webhook {
 impl Webhook {
     async fn start(tag: &'static str, key: Option<&str>, registrar: Option<Registrar>) -> Webhook {
         let webhooks = Webhooks::new()
-            .cloud_function("whoami", move |_: FunctionRequest| async move { Ok::<_, Error>(tag) })
+            .cloud_function("whoami", move |_: FunctionRequest| async move {
+                Ok::<_, Error>(tag)
+            })
             .before_save("GameScore", move |req: TriggerRequest| async move {
                 let mut object = req.object;
                 object.set("servedBy", tag);
@@ -77,9 +95,18 @@ impl Webhook {
         let url = format!("http://{}", bound.local_addr());
         let (stop, stopped) = oneshot::channel::<()>();
         let done = tokio::spawn(async move {
-            bound.serve_until(async { let _ = stopped.await; }).await.unwrap();
+            bound
+                .serve_until(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
         });
-        Webhook { url, stop: Some(stop), done }
+        Webhook {
+            url,
+            stop: Some(stop),
+            done,
+        }
     }
 
     async fn stop(mut self) {
@@ -88,7 +115,10 @@ impl Webhook {
     }
 
     fn hooks() -> Vec<Hook> {
-        vec![function("whoami"), trigger("GameScore", Trigger::BeforeSave)]
+        vec![
+            function("whoami"),
+            trigger("GameScore", Trigger::BeforeSave),
+        ]
     }
 }
 
@@ -130,7 +160,13 @@ async fn registration_creates_then_leaves_alone_and_never_deletes_on_shutdown() 
     let report = registrar_a.register(&Webhook::hooks()).await.unwrap();
     assert_eq!(report.servers.len(), 1);
     let server = &report.servers[0];
-    assert_eq!(server.created, ["cloud function `whoami`", "beforeSave trigger of class `GameScore`"]);
+    assert_eq!(
+        server.created,
+        [
+            "cloud function `whoami`",
+            "beforeSave trigger of class `GameScore`"
+        ]
+    );
     assert!(server.unchanged.is_empty() && server.moved.is_empty());
 
     let p = Arc::clone(&parse);
@@ -139,24 +175,39 @@ async fn registration_creates_then_leaves_alone_and_never_deletes_on_shutdown() 
         assert_eq!(
             rows(&p),
             BTreeMap::from([
-                ("GameScore beforeSave".to_owned(), vec![format!("{url}/triggers/GameScore/beforeSave")]),
-                ("function whoami".to_owned(), vec![format!("{url}/functions/whoami")]),
+                (
+                    "GameScore beforeSave".to_owned(),
+                    vec![format!("{url}/triggers/GameScore/beforeSave")]
+                ),
+                (
+                    "function whoami".to_owned(),
+                    vec![format!("{url}/functions/whoami")]
+                ),
             ])
         );
         assert_eq!(call_whoami(p.url(), &p), (200, json!({"result": "a"})));
         let (status, created) = p.post("/classes/GameScore", &json!({"score": 1}));
         assert_eq!(status, 201, "{created}");
-        let (_, stored) = p.get_master(&format!("/classes/GameScore/{}", created["objectId"].as_str().unwrap()));
+        let (_, stored) = p.get_master(&format!(
+            "/classes/GameScore/{}",
+            created["objectId"].as_str().unwrap()
+        ));
         assert_eq!(stored["servedBy"], "a");
     })
     .await;
 
     // Idempotent: a second run changes nothing.
-    let before = { let p = Arc::clone(&parse); blocking(move || rows(&p)).await };
+    let before = {
+        let p = Arc::clone(&parse);
+        blocking(move || rows(&p)).await
+    };
     let again = registrar_a.register(&Webhook::hooks()).await.unwrap();
     assert_eq!(again.servers[0].unchanged.len(), 2);
     assert!(again.servers[0].created.is_empty() && again.servers[0].moved.is_empty());
-    let after = { let p = Arc::clone(&parse); blocking(move || rows(&p)).await };
+    let after = {
+        let p = Arc::clone(&parse);
+        blocking(move || rows(&p)).await
+    };
     assert_eq!(before, after);
 
     // Stopping the webhook server leaves the hooks registered.
@@ -169,9 +220,15 @@ async fn registration_creates_then_leaves_alone_and_never_deletes_on_shutdown() 
 async fn serving_with_registration_registers_at_start() {
     let parse = Arc::new(blocking(|| ParseServer::start(ParseServerOptions::default())).await);
     // The public URL must be known before binding: use a fixed free port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let public = format!("http://127.0.0.1:{port}");
-    let webhooks = Webhooks::new().cloud_function("whoami", |_: FunctionRequest| async { Ok::<_, Error>("served") });
+    let webhooks = Webhooks::new().cloud_function("whoami", |_: FunctionRequest| async {
+        Ok::<_, Error>("served")
+    });
     let bound = Server::new()
         .handlers_from_attributes(false)
         .webhook_key("hookkey")
@@ -182,31 +239,59 @@ async fn serving_with_registration_registers_at_start() {
         .await
         .unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let serving = tokio::spawn(bound.serve_until(async { let _ = stopped.await; }));
+    let serving = tokio::spawn(bound.serve_until(async {
+        let _ = stopped.await;
+    }));
     let p = Arc::clone(&parse);
-    blocking(move || assert_eq!(call_whoami(p.url(), &p), (200, json!({"result": "served"})))).await;
+    blocking(move || assert_eq!(call_whoami(p.url(), &p), (200, json!({"result": "served"}))))
+        .await;
     stop.send(()).unwrap();
     serving.await.unwrap().unwrap();
     let p = Arc::clone(&parse);
-    blocking(move || assert_eq!(rows(&p)["function whoami"], [format!("{public}/functions/whoami")])).await;
+    blocking(move || {
+        assert_eq!(
+            rows(&p)["function whoami"],
+            [format!("{public}/functions/whoami")]
+        )
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_moved_url_leaves_one_row_per_hook_even_after_parse_server_restarts() {
     let mut parse = blocking(|| ParseServer::start(ParseServerOptions::default())).await;
     let old = Webhook::start("old", Some("hookkey"), None).await;
-    registrar(&parse, &old.url).register(&Webhook::hooks()).await.unwrap();
+    registrar(&parse, &old.url)
+        .register(&Webhook::hooks())
+        .await
+        .unwrap();
     let new = Webhook::start("new", Some("hookkey"), None).await;
-    let report = registrar(&parse, &new.url).register(&Webhook::hooks()).await.unwrap();
+    let report = registrar(&parse, &new.url)
+        .register(&Webhook::hooks())
+        .await
+        .unwrap();
     assert_eq!(report.servers[0].moved.len(), 2, "{report}");
     let url = new.url.clone();
     let parse = blocking(move || {
         let rows = rows(&parse);
-        assert_eq!(rows["function whoami"], [format!("{url}/functions/whoami")], "no stale duplicate");
-        assert_eq!(rows["GameScore beforeSave"], [format!("{url}/triggers/GameScore/beforeSave")]);
-        assert_eq!(call_whoami(parse.url(), &parse), (200, json!({"result": "new"})));
+        assert_eq!(
+            rows["function whoami"],
+            [format!("{url}/functions/whoami")],
+            "no stale duplicate"
+        );
+        assert_eq!(
+            rows["GameScore beforeSave"],
+            [format!("{url}/triggers/GameScore/beforeSave")]
+        );
+        assert_eq!(
+            call_whoami(parse.url(), &parse),
+            (200, json!({"result": "new"}))
+        );
         parse.restart(); // hooks are loaded from the database again
-        assert_eq!(call_whoami(parse.url(), &parse), (200, json!({"result": "new"})));
+        assert_eq!(
+            call_whoami(parse.url(), &parse),
+            (200, json!({"result": "new"}))
+        );
         parse
     })
     .await;
@@ -219,7 +304,11 @@ async fn a_moved_url_leaves_one_row_per_hook_even_after_parse_server_restarts() 
 async fn pruning_deletes_only_stale_hooks_under_the_public_url() {
     let parse = Arc::new(blocking(|| ParseServer::start(ParseServerOptions::default())).await);
     let public = "http://127.0.0.1:9/hooks"; // nothing is called in this test
-    let all = vec![function("keep"), function("gone"), trigger("Old", Trigger::AfterSave)];
+    let all = vec![
+        function("keep"),
+        function("gone"),
+        trigger("Old", Trigger::AfterSave),
+    ];
     registrar(&parse, public).register(&all).await.unwrap();
     let p = Arc::clone(&parse);
     blocking(move || {
@@ -235,16 +324,36 @@ async fn pruning_deletes_only_stale_hooks_under_the_public_url() {
     let without = registrar(&parse, public).register(&kept).await.unwrap();
     assert!(without.servers[0].pruned.is_empty());
     let p = Arc::clone(&parse);
-    assert_eq!(blocking(move || rows(&p)).await.len(), 4, "nothing deleted without pruning");
+    assert_eq!(
+        blocking(move || rows(&p)).await.len(),
+        4,
+        "nothing deleted without pruning"
+    );
 
-    let with = registrar(&parse, public).prune(true).register(&kept).await.unwrap();
-    assert_eq!(with.servers[0].pruned, ["cloud function `gone`", "afterSave trigger of class `Old`"]);
+    let with = registrar(&parse, public)
+        .prune(true)
+        .register(&kept)
+        .await
+        .unwrap();
+    assert_eq!(
+        with.servers[0].pruned,
+        ["cloud function `gone`", "afterSave trigger of class `Old`"]
+    );
     let p = Arc::clone(&parse);
     blocking(move || {
         let rows = rows(&p);
-        assert_eq!(rows.keys().collect::<Vec<_>>(), ["function foreign", "function keep"]);
+        assert_eq!(
+            rows.keys().collect::<Vec<_>>(),
+            ["function foreign", "function keep"]
+        );
         let (status, body) = p.post("/functions/gone", &json!({}));
-        assert_eq!((status, body), (400, json!({"code": 141, "error": "Invalid function: \"gone\""})));
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"code": 141, "error": "Invalid function: \"gone\""})
+            )
+        );
     })
     .await;
 }
@@ -259,9 +368,14 @@ async fn every_parse_server_process_learns_new_and_moved_hooks() {
     .await;
     let parse = Arc::new(parse);
     let both = |public: &str| {
-        Registrar::new([parse.url(), second.as_str()], parse.app_id(), parse.master_key(), public)
-            .unwrap()
-            .retry_unreachable_for(Duration::ZERO)
+        Registrar::new(
+            [parse.url(), second.as_str()],
+            parse.app_id(),
+            parse.master_key(),
+            public,
+        )
+        .unwrap()
+        .retry_unreachable_for(Duration::ZERO)
     };
     let a = Webhook::start("a", Some("hookkey"), None).await;
     let report = both(&a.url).register(&Webhook::hooks()).await.unwrap();
@@ -270,7 +384,11 @@ async fn every_parse_server_process_learns_new_and_moved_hooks() {
     let (p, s) = (Arc::clone(&parse), second.clone());
     blocking(move || {
         assert_eq!(call_whoami(p.url(), &p), (200, json!({"result": "a"})));
-        assert_eq!(call_whoami(&s, &p), (200, json!({"result": "a"})), "the second process knows the new hook");
+        assert_eq!(
+            call_whoami(&s, &p),
+            (200, json!({"result": "a"})),
+            "the second process knows the new hook"
+        );
         assert!(rows(&p).values().all(|urls| urls.len() == 1));
     })
     .await;
@@ -280,7 +398,11 @@ async fn every_parse_server_process_learns_new_and_moved_hooks() {
     let (p, s) = (Arc::clone(&parse), second.clone());
     blocking(move || {
         assert_eq!(call_whoami(p.url(), &p), (200, json!({"result": "b"})));
-        assert_eq!(call_whoami(&s, &p), (200, json!({"result": "b"})), "the second process follows the move");
+        assert_eq!(
+            call_whoami(&s, &p),
+            (200, json!({"result": "b"})),
+            "the second process follows the move"
+        );
         assert!(rows(&p).values().all(|urls| urls.len() == 1));
     })
     .await;
@@ -298,7 +420,8 @@ async fn racing_registrars_end_with_exactly_one_hook_per_name() {
             .collect();
         let public = format!("http://127.0.0.1:9/round{round}");
         let registrars: Vec<Registrar> = (0..3).map(|_| registrar(&parse, &public)).collect();
-        let results = futures_util::future::join_all(registrars.iter().map(|r| r.register(&hooks))).await;
+        let results =
+            futures_util::future::join_all(registrars.iter().map(|r| r.register(&hooks))).await;
         let mut repaired = 0;
         for result in results {
             repaired += result.unwrap().servers[0].repaired.len();
@@ -308,7 +431,9 @@ async fn racing_registrars_end_with_exactly_one_hook_per_name() {
         let moved = format!("http://127.0.0.1:9/round{round}b");
         let movers: Vec<Registrar> = (0..3).map(|_| registrar(&parse, &moved)).collect();
         let mut repaired = 0;
-        for result in futures_util::future::join_all(movers.iter().map(|r| r.register(&hooks))).await {
+        for result in
+            futures_util::future::join_all(movers.iter().map(|r| r.register(&hooks))).await
+        {
             repaired += result.unwrap().servers[0].repaired.len();
         }
         println!("round {round}: {repaired} repaired after racing moves");
@@ -329,9 +454,16 @@ async fn racing_registrars_end_with_exactly_one_hook_per_name() {
         for hook in &hooks {
             let (key, path) = match hook {
                 Hook::Function { name } => (format!("function {name}"), hook.path()),
-                Hook::Trigger { class_name, trigger } => (format!("{class_name} {trigger}"), hook.path()),
+                Hook::Trigger {
+                    class_name,
+                    trigger,
+                } => (format!("{class_name} {trigger}"), hook.path()),
             };
-            assert_eq!(rows[&key], [format!("{moved}{path}")], "round {round}: {key}");
+            assert_eq!(
+                rows[&key],
+                [format!("{moved}{path}")],
+                "round {round}: {key}"
+            );
         }
     }
 }
@@ -346,10 +478,16 @@ async fn misconfigurations_get_clear_errors() {
             .retry_unreachable_for(Duration::ZERO)
     };
     let error = with("app", "wrong").register(&hooks).await.unwrap_err();
-    assert!(matches!(error, RegisterError::WrongMasterKey { .. }), "{error}");
+    assert!(
+        matches!(error, RegisterError::WrongMasterKey { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("PARSE_SERVER_MASTER_KEY"));
     let error = with("nope", "master").register(&hooks).await.unwrap_err();
-    assert!(matches!(error, RegisterError::WrongApplicationId { .. }), "{error}");
+    assert!(
+        matches!(error, RegisterError::WrongApplicationId { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("PARSE_SERVER_APPLICATION_ID"));
 
     let refusing = blocking(|| {
@@ -364,30 +502,54 @@ async fn misconfigurations_get_clear_errors() {
         .register(&hooks)
         .await
         .unwrap_err();
-    assert!(matches!(error, RegisterError::MasterKeyIpRefused { .. }), "{error}");
+    assert!(
+        matches!(error, RegisterError::MasterKeyIpRefused { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("masterKeyIps"));
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let error = Registrar::new([format!("http://127.0.0.1:{closed}/parse")], "app", "master", "http://127.0.0.1:9")
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
-        .retry_unreachable_for(Duration::from_millis(600))
-        .register(&hooks)
-        .await
-        .unwrap_err();
-    assert!(matches!(error, RegisterError::Unreachable { .. }), "{error}");
-    assert!(error.to_string().contains(&format!("127.0.0.1:{closed}")), "{error}");
+        .local_addr()
+        .unwrap()
+        .port();
+    let error = Registrar::new(
+        [format!("http://127.0.0.1:{closed}/parse")],
+        "app",
+        "master",
+        "http://127.0.0.1:9",
+    )
+    .unwrap()
+    .retry_unreachable_for(Duration::from_millis(600))
+    .register(&hooks)
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(error, RegisterError::Unreachable { .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains(&format!("127.0.0.1:{closed}")),
+        "{error}"
+    );
 
     // The same errors stop `Server::bind` before it serves.
     let error = Server::new()
         .handlers_from_attributes(false)
         .webhook_key("k")
         .addr(([127, 0, 0, 1], 0))
-        .webhooks(Webhooks::new().cloud_function("hello", |_: FunctionRequest| async { Ok::<_, Error>(()) }))
+        .webhooks(
+            Webhooks::new()
+                .cloud_function("hello", |_: FunctionRequest| async { Ok::<_, Error>(()) }),
+        )
         .register_with(with("app", "wrong"))
         .bind()
         .await
         .unwrap_err();
-    assert!(error.to_string().contains("refused the master key"), "{error}");
+    assert!(
+        error.to_string().contains("refused the master key"),
+        "{error}"
+    );
 }
 
 /// A TLS front for Parse Server, with a certificate from a CA of its own.
@@ -419,8 +581,13 @@ async fn tls_front(target: u16) -> (u16, String) {
         while let Ok((stream, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(stream).await else { return };
-                let Ok(mut upstream) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await else { return };
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await
+                else {
+                    return;
+                };
                 let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
             });
         }
@@ -445,6 +612,12 @@ async fn an_https_parse_server_is_supported() {
         .unwrap()
         .retry_unreachable_for(Duration::ZERO);
     let error = untrusted.register(&hooks).await.unwrap_err();
-    assert!(matches!(error, RegisterError::Unreachable { .. }), "{error}");
-    assert!(error.to_string().to_lowercase().contains("certificate"), "{error}");
+    assert!(
+        matches!(error, RegisterError::Unreachable { .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().to_lowercase().contains("certificate"),
+        "{error}"
+    );
 }
