@@ -175,6 +175,11 @@ where
 /// What a beforeSave handler may return: the object to save (`ParseObject`, normally the
 /// request's object, changed), or `()` to accept the client's data unchanged; either one
 /// bare or in a `Result<_, E>` whose error cancels the save.
+///
+/// Return the request's `object`: the framework knows what the client and the handler
+/// changed in it. A newly built `ParseObject` returned on update writes only its own fields
+/// (those that differ from the stored object) and drops the client's changes, which is
+/// rarely what is wanted.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from a beforeSave handler",
     label = "a beforeSave handler returns `Result<ParseObject, Error>` or `Result<(), Error>`",
