@@ -157,7 +157,7 @@ fn with_error(item: proc_macro2::TokenStream, error: syn::Error) -> TokenStream 
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```no_run
 /// use moralis_webhooks::{cloud_function, Error, FunctionRequest};
 ///
 /// #[cloud_function("hello")]
@@ -181,8 +181,11 @@ fn with_error(item: proc_macro2::TokenStream, error: syn::Error) -> TokenStream 
 ///
 /// # Equivalent code
 ///
-/// ```ignore
-/// moralis_webhooks::Webhooks::new().cloud_function("hello", hello)
+/// ```no_run
+/// # use moralis_webhooks::{Error, FunctionRequest};
+/// # async fn hello(req: FunctionRequest) -> Result<String, Error> { Ok(String::new()) }
+/// // `hello` written without the attribute:
+/// let webhooks = moralis_webhooks::Webhooks::new().cloud_function("hello", hello);
 /// ```
 ///
 /// # Errors
@@ -204,7 +207,7 @@ pub fn cloud_function(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```no_run
 /// use moralis_webhooks::{before_save, Error, ParseObject, TriggerRequest};
 ///
 /// #[before_save("GameScore")]
@@ -225,8 +228,11 @@ pub fn cloud_function(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Equivalent code
 ///
-/// ```ignore
-/// moralis_webhooks::Webhooks::new().before_save("GameScore", check_score)
+/// ```no_run
+/// # use moralis_webhooks::{Error, ParseObject, TriggerRequest};
+/// # async fn check_score(req: TriggerRequest) -> Result<ParseObject, Error> { Ok(req.object) }
+/// // `check_score` written without the attribute:
+/// let webhooks = moralis_webhooks::Webhooks::new().before_save("GameScore", check_score);
 /// ```
 ///
 /// # Errors
@@ -245,7 +251,7 @@ pub fn before_save(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```no_run
 /// use moralis_webhooks::{after_save, Error, TriggerRequest};
 ///
 /// #[after_save("GameScore")]
@@ -260,8 +266,11 @@ pub fn before_save(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Equivalent code
 ///
-/// ```ignore
-/// moralis_webhooks::Webhooks::new().after_save("GameScore", audit)
+/// ```no_run
+/// # use moralis_webhooks::{Error, TriggerRequest};
+/// # async fn audit(req: TriggerRequest) -> Result<(), Error> { Ok(()) }
+/// // `audit` written without the attribute:
+/// let webhooks = moralis_webhooks::Webhooks::new().after_save("GameScore", audit);
 /// ```
 ///
 /// # Errors
@@ -276,7 +285,7 @@ pub fn after_save(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```no_run
 /// use moralis_webhooks::{before_delete, Error, TriggerRequest};
 ///
 /// #[before_delete("GameScore")]
@@ -290,8 +299,11 @@ pub fn after_save(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Equivalent code
 ///
-/// ```ignore
-/// moralis_webhooks::Webhooks::new().before_delete("GameScore", keep_records)
+/// ```no_run
+/// # use moralis_webhooks::{Error, TriggerRequest};
+/// # async fn keep_records(req: TriggerRequest) -> Result<(), Error> { Ok(()) }
+/// // `keep_records` written without the attribute:
+/// let webhooks = moralis_webhooks::Webhooks::new().before_delete("GameScore", keep_records);
 /// ```
 ///
 /// # Errors
@@ -306,7 +318,7 @@ pub fn before_delete(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```no_run
 /// use moralis_webhooks::{after_delete, Error, TriggerRequest};
 ///
 /// #[after_delete("GameScore")]
@@ -321,8 +333,11 @@ pub fn before_delete(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Equivalent code
 ///
-/// ```ignore
-/// moralis_webhooks::Webhooks::new().after_delete("GameScore", forget)
+/// ```no_run
+/// # use moralis_webhooks::{Error, TriggerRequest};
+/// # async fn forget(req: TriggerRequest) -> Result<(), Error> { Ok(()) }
+/// // `forget` written without the attribute:
+/// let webhooks = moralis_webhooks::Webhooks::new().after_delete("GameScore", forget);
 /// ```
 ///
 /// # Errors
