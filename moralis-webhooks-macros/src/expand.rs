@@ -54,6 +54,10 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
         Some(ty) => respan_like(call, ty),
         None => call,
     };
+    let call = match args.timeout_ms {
+        Some(ms) => quote!(#call.timeout(::core::time::Duration::from_millis(#ms))),
+        None => call,
+    };
     let assertions = assertions(kind, request_ty, output_ty, &private);
 
     // The registration lives in the length of an array type in a hidden struct rather

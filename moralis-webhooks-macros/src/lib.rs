@@ -195,8 +195,17 @@ fn with_error(item: proc_macro2::TokenStream, error: syn::Error) -> TokenStream 
 /// takes `self` or other than one parameter, or takes a `TriggerRequest`. Two functions of
 /// the same name stop the server at start-up with both source locations.
 ///
-/// `crate = path` names the `moralis_webhooks` crate if it was renamed:
-/// `#[cloud_function("hello", crate = my_webhooks)]`.
+/// # Arguments
+///
+/// After the name, every attribute takes two optional arguments:
+///
+/// - `timeout = <seconds>` (integer or fractional; `0` for no limit): how long this handler
+///   may run, instead of the server's [handler timeout]; after it the call fails with an
+///   error and the handler's future is dropped.
+/// - `crate = path` names the `moralis_webhooks` crate if it was renamed:
+///   `#[cloud_function("hello", crate = my_webhooks)]`.
+///
+/// [handler timeout]: https://docs.rs/moralis-webhooks/latest/moralis_webhooks/struct.Server.html#method.handler_timeout
 #[proc_macro_attribute]
 pub fn cloud_function(args: TokenStream, item: TokenStream) -> TokenStream {
     run(Kind::Function, args, item)

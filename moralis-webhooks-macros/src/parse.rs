@@ -1,7 +1,8 @@
-//! Parsing the attribute's arguments: `("name")` or `("name", crate = path)`.
+//! Parsing the attribute's arguments: `("name")`, optionally followed by
+//! `timeout = <seconds>` and `crate = path`.
 
 use syn::parse::ParseStream;
-use syn::{LitStr, Path, Token};
+use syn::{Lit, LitStr, Path, Token};
 
 use crate::Kind;
 
@@ -9,6 +10,8 @@ use crate::Kind;
 pub(crate) struct Args {
     pub(crate) name: LitStr,
     pub(crate) krate: Option<Path>,
+    /// The handler's own time limit, in milliseconds (0: none).
+    pub(crate) timeout_ms: Option<u64>,
 }
 
 impl Args {
@@ -34,6 +37,7 @@ impl Args {
         }
         let name: LitStr = input.parse()?;
         let mut krate = None;
+        let mut timeout_ms = None;
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -57,17 +61,46 @@ impl Args {
                     return Err(syn::Error::new_spanned(keyword, "`crate` is given twice"));
                 }
                 krate = Some(path);
+            } else if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>()? == "timeout" {
+                let keyword: syn::Ident = input.parse()?;
+                let form = format!(
+                    "`timeout` is a number of seconds, e.g. `#[{attribute}(\"{example}\", timeout = 60)]` \
+                     (`timeout = 0` for no limit)"
+                );
+                let value: Lit = input
+                    .parse::<Token![=]>()
+                    .and_then(|_| input.parse::<Lit>())
+                    .map_err(|_| syn::Error::new_spanned(&keyword, &form))?;
+                let seconds = match &value {
+                    Lit::Int(int) => int.base10_parse::<u64>().ok().map(|s| s as f64),
+                    Lit::Float(float) => float.base10_parse::<f64>().ok(),
+                    _ => None,
+                };
+                let Some(ms) = seconds
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 1e9)
+                    .map(|s| (s * 1000.0).round() as u64)
+                else {
+                    return Err(syn::Error::new_spanned(value, form));
+                };
+                if timeout_ms.is_some() {
+                    return Err(syn::Error::new_spanned(keyword, "`timeout` is given twice"));
+                }
+                timeout_ms = Some(ms);
             } else {
                 let token: proc_macro2::TokenTree = input.parse()?;
                 return Err(syn::Error::new_spanned(
                     token,
                     format!(
-                        "`#[{attribute}]` takes the {what} and optionally `crate = path`, e.g. \
-                         `#[{attribute}(\"{example}\", crate = moralis_webhooks)]`"
+                        "`#[{attribute}]` takes the {what}, then optionally `timeout = <seconds>` \
+                         and `crate = path`, e.g. `#[{attribute}(\"{example}\", timeout = 60)]`"
                     ),
                 ));
             }
         }
-        Ok(Args { name, krate })
+        Ok(Args {
+            name,
+            krate,
+            timeout_ms,
+        })
     }
 }

@@ -4,7 +4,9 @@
 use std::any::Any;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::FutureExt;
@@ -12,6 +14,9 @@ use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+use tracing::field::Empty;
+use tracing::Instrument;
 
 use crate::handler::{Invocation, Outcome};
 use crate::registry::{Registry, Route};
@@ -44,9 +49,32 @@ impl fmt::Debug for WebhookKey {
 pub struct App {
     registry: Registry,
     keys: Vec<WebhookKey>,
-    body_limit: usize,
+    limits: Limits,
     /// The path of the public URL, which a proxy may pass on (`""` for none).
     prefix: String,
+    in_flight: Arc<Semaphore>,
+    health: AtomicU8,
+}
+
+/// The limits an [`App`] enforces per call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) body_limit: usize,
+    /// The default time a handler may take; `None` for no limit.
+    pub(crate) handler_timeout: Option<Duration>,
+    pub(crate) max_in_flight: usize,
+}
+
+/// Whether the app serves: what `/readyz` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Health {
+    /// Not yet serving (registering with Parse Server).
+    Starting = 0,
+    /// Serving.
+    Ready = 1,
+    /// Shutting down: calls in flight finish, connections close.
+    Draining = 2,
 }
 
 impl fmt::Debug for App {
@@ -54,7 +82,8 @@ impl fmt::Debug for App {
         f.debug_struct("App")
             .field("hooks", &self.registry.hooks())
             .field("webhook_keys", &self.keys.len())
-            .field("body_limit", &self.body_limit)
+            .field("limits", &self.limits)
+            .field("health", &self.health())
             .finish()
     }
 }
@@ -63,15 +92,62 @@ impl App {
     pub(crate) fn new(
         registry: Registry,
         keys: Vec<WebhookKey>,
-        body_limit: usize,
+        limits: Limits,
         prefix: String,
     ) -> App {
         App {
             registry,
             keys,
-            body_limit,
+            limits,
             prefix,
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+            health: AtomicU8::new(Health::Ready as u8),
         }
+    }
+
+    pub(crate) fn health(&self) -> Health {
+        match self.health.load(Ordering::Acquire) {
+            0 => Health::Starting,
+            1 => Health::Ready,
+            _ => Health::Draining,
+        }
+    }
+
+    pub(crate) fn set_health(&self, health: Health) {
+        self.health.store(health as u8, Ordering::Release);
+    }
+
+    /// Answers `/livez` and `/readyz` (any key, or none): `None` for other paths.
+    ///
+    /// `/livez` is 200 while the process runs; `/readyz` is 200 while serving and 503
+    /// while starting (registering with Parse Server) and draining. Neither says anything
+    /// about the hooks.
+    pub(crate) fn health_check(&self, method: &Method, path: &str) -> Option<Response<Bytes>> {
+        let ready = match path {
+            "/livez" => None,
+            "/readyz" => Some(self.health()),
+            _ => return None,
+        };
+        if method != Method::GET && method != Method::HEAD {
+            return Some(
+                Refusal::with_allow(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("health checks are called with GET, not {method}"),
+                    "GET, HEAD",
+                )
+                .into_response(),
+            );
+        }
+        let (status, body): (StatusCode, &'static [u8]) = match ready {
+            None | Some(Health::Ready) => (StatusCode::OK, br#"{"status":"ok"}"#),
+            Some(Health::Starting) => {
+                (StatusCode::SERVICE_UNAVAILABLE, br#"{"status":"starting"}"#)
+            }
+            Some(Health::Draining) => {
+                (StatusCode::SERVICE_UNAVAILABLE, br#"{"status":"draining"}"#)
+            }
+        };
+        Some(json(status, Bytes::from_static(body)))
     }
 
     /// The hooks served, sorted.
@@ -81,7 +157,7 @@ impl App {
 
     /// The largest request body accepted, in bytes.
     pub fn body_limit(&self) -> usize {
-        self.body_limit
+        self.limits.body_limit
     }
 
     /// Answers one webhook request exactly as the server would.
@@ -112,11 +188,14 @@ impl App {
     /// ```
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
         let (parts, body) = request.into_parts();
+        if let Some(response) = self.health_check(&parts.method, parts.uri.path()) {
+            return response;
+        }
         let route = match self.route(&parts.method, parts.uri.path(), &parts.headers) {
             Ok(route) => route,
             Err(refusal) => return refusal.into_response(),
         };
-        if body.len() > self.body_limit {
+        if body.len() > self.limits.body_limit {
             return self.too_large();
         }
         self.call(route, body).await
@@ -229,48 +308,103 @@ impl App {
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!(
                 "the body is larger than the limit of {} bytes",
-                self.body_limit
+                self.limits.body_limit
             ),
         )
     }
 
-    /// Runs the handler of `route` on `body` and turns its outcome into the reply.
+    /// Runs the handler of `route` on `body` and turns its outcome into the reply, in a
+    /// span that records the hook, the object id, the outcome and the duration.
     pub(crate) async fn call(&self, route: &Route, body: Bytes) -> Response<Bytes> {
+        let span = tracing::info_span!(
+            "webhook",
+            hook = route.hook.kind(),
+            name = &*route.name,
+            object_id = Empty,
+            outcome = Empty,
+            duration_ms = Empty,
+        );
+        self.call_in_span(route, body).instrument(span).await
+    }
+
+    async fn call_in_span(&self, route: &Route, body: Bytes) -> Response<Bytes> {
         let started = Instant::now();
+        let span = tracing::Span::current();
+        let finish = |outcome: &'static str| {
+            span.record("outcome", outcome);
+            span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
+        };
+        let Ok(_permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+            finish("busy");
+            let limit = self.limits.max_in_flight;
+            tracing::warn!("refused a call: {limit} calls are in flight already");
+            return error_reply(&format!(
+                "the webhook server is busy ({limit} calls in flight); try again"
+            ));
+        };
         let invocation = Invocation {
             body,
             name: route.name.clone(),
         };
-        let outcome = AssertUnwindSafe(route.handler.call(invocation))
-            .catch_unwind()
-            .await;
-        let hook = &route.hook;
-        let elapsed = started.elapsed();
+        let running = AssertUnwindSafe(route.handler.call(invocation)).catch_unwind();
+        let limit = route.timeout.or(self.limits.handler_timeout);
+        let outcome = match limit {
+            Some(limit) if !limit.is_zero() => match tokio::time::timeout(limit, running).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    finish("timeout");
+                    tracing::warn!("the handler did not finish within {limit:?}; it was stopped");
+                    return error_reply(&format!(
+                        "the {} did not finish within {}",
+                        route.hook,
+                        seconds(limit)
+                    ));
+                }
+            },
+            _ => running.await,
+        };
         match outcome {
             Ok(Outcome::Success(body)) => {
-                tracing::debug!(%hook, ?elapsed, "call succeeded");
+                finish("success");
+                tracing::debug!("call succeeded");
                 json(StatusCode::OK, body.into())
             }
             Ok(Outcome::Failed(error)) => {
                 if error.is_internal() {
-                    tracing::error!(%hook, ?elapsed, "call failed with an internal error: {error}");
+                    finish("internal error");
+                    tracing::error!("call failed with an internal error: {error}");
                 } else {
-                    tracing::debug!(%hook, ?elapsed, "call failed: {error}");
+                    finish("error");
+                    tracing::debug!("call failed with an error for the client");
                 }
-                json(StatusCode::OK, reply::error(error.client_message()).into())
+                error_reply(error.client_message())
             }
-            Ok(Outcome::BadRequest(message)) => {
-                tracing::warn!(%hook, "refused a malformed call: {message}");
-                json_error(StatusCode::BAD_REQUEST, &message)
+            Ok(Outcome::BadRequest(bad)) => {
+                finish("bad request");
+                tracing::warn!("refused a malformed call: {}", bad.summary);
+                json_error(StatusCode::BAD_REQUEST, &bad.message)
             }
             Err(panic) => {
-                tracing::error!(%hook, ?elapsed, "handler panicked: {}", panic_message(&panic));
-                json(
-                    StatusCode::OK,
-                    reply::error(crate::error::INTERNAL_MESSAGE).into(),
-                )
+                finish("panic");
+                tracing::error!("handler panicked: {}", panic_message(&panic));
+                error_reply(crate::error::INTERNAL_MESSAGE)
             }
         }
+    }
+}
+
+/// `{"error": "<message>"}` with status 200: the Parse client gets code 141 and the message.
+fn error_reply(message: &str) -> Response<Bytes> {
+    json(StatusCode::OK, reply::error(message).into())
+}
+
+/// `25 s`, `1.5 s`.
+pub(crate) fn seconds(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    if seconds.fract() == 0.0 {
+        format!("{seconds:.0} s")
+    } else {
+        format!("{seconds} s")
     }
 }
 
@@ -279,23 +413,29 @@ impl App {
 pub(crate) struct Refusal {
     status: StatusCode,
     message: String,
+    allow: &'static str,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Refusal::with_allow(status, message, "POST")
+    }
+
+    fn with_allow(status: StatusCode, message: impl Into<String>, allow: &'static str) -> Self {
         Refusal {
             status,
             message: message.into(),
+            allow,
         }
     }
 
-    /// `{"error": "<message>"}` with the status (and `Allow: POST` for 405).
+    /// `{"error": "<message>"}` with the status (and `Allow` for 405).
     pub(crate) fn into_response(self) -> Response<Bytes> {
         let mut response = json_error(self.status, &self.message);
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
             response
                 .headers_mut()
-                .insert(ALLOW, http::HeaderValue::from_static("POST"));
+                .insert(ALLOW, http::HeaderValue::from_static(self.allow));
         }
         response
     }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::request::{decode_function, decode_trigger};
+use crate::request::{decode_function, decode_trigger, BadRequest};
 use crate::{reply, Error, FunctionRequest, ParseObject, Trigger, TriggerRequest};
 
 /// A boxed, sendable future.
@@ -22,7 +22,7 @@ pub(crate) enum Outcome {
     /// The handler (or the decoding of its parameters) failed: `{"error": ...}` with 200.
     Failed(Error),
     /// The body is not a webhook request for this route: 400.
-    BadRequest(String),
+    BadRequest(BadRequest),
 }
 
 /// One call: the body, and the function or class name of the route it came to.
@@ -59,7 +59,7 @@ impl Handler {
                     let request = match decode_function::<P>(&invocation.body, &invocation.name) {
                         Ok(Ok(request)) => request,
                         Ok(Err(params_error)) => return Outcome::Failed(params_error),
-                        Err(bad) => return Outcome::BadRequest(bad.0),
+                        Err(bad) => return Outcome::BadRequest(bad),
                     };
                     drop(invocation);
                     match handler(request).await.into_result() {
@@ -93,7 +93,7 @@ impl Handler {
                         Trigger::BeforeSave,
                     ) {
                         Ok(request) => request,
-                        Err(bad) => return Outcome::BadRequest(bad.0),
+                        Err(bad) => return Outcome::BadRequest(bad),
                     };
                     drop(invocation);
                     // Shares the original's fields with the request (no copy) to diff against.
@@ -133,7 +133,7 @@ impl Handler {
                     let request = match decode_trigger(&invocation.body, &invocation.name, trigger)
                     {
                         Ok(request) => request,
-                        Err(bad) => return Outcome::BadRequest(bad.0),
+                        Err(bad) => return Outcome::BadRequest(bad),
                     };
                     drop(invocation);
                     match handler(request).await.into_result() {

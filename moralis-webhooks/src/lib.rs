@@ -88,6 +88,7 @@
 //!
 //! [Parse Server]: https://github.com/parse-community/parse-server
 
+mod config;
 mod dispatch;
 mod error;
 mod handler;
@@ -101,6 +102,10 @@ mod server;
 
 /// The `bytes` crate, whose `Bytes` carries bodies in [`App::handle`].
 pub use bytes;
+pub use config::{
+    serve, Server, DEFAULT_ADDR, DEFAULT_BODY_LIMIT, DEFAULT_HANDLER_TIMEOUT,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
+};
 pub use dispatch::App;
 pub use error::{Error, ServeError};
 pub use handler::{BeforeSaveOutput, FunctionOutput, TriggerOutput};
@@ -112,9 +117,7 @@ pub use registry::{Hook, Location, Webhooks};
 pub use request::{
     FunctionRequest, Headers, Params, Trigger, TriggerRequest, UnknownTrigger, User,
 };
-pub use server::{
-    serve, BoundServer, Server, DEFAULT_ADDR, DEFAULT_BODY_LIMIT, DEFAULT_SHUTDOWN_TIMEOUT,
-};
+pub use server::BoundServer;
 
 #[cfg(feature = "macros")]
 pub use moralis_webhooks_macros::{

@@ -289,6 +289,8 @@ pub(crate) fn decode_field<T: DeserializeOwned>(
         };
         Error::new(match pending_op(value) {
             Some(op) => format!("{prefix}: it holds a pending `{op}` operation, not a value"),
+            // serde's message quotes the value, which must not reach logs.
+            None if SECRET_KEYS.contains(&key) => format!("{prefix}: it has another type"),
             None => format!("{prefix}: {error}"),
         })
     })
@@ -420,6 +422,15 @@ mod tests {
         }
         assert!(printed.contains("bob"));
         assert!(printed.contains("<redacted>"));
+        let wrong_type = user
+            .get::<u64>("password")
+            .unwrap_err()
+            .client_message()
+            .to_owned();
+        assert_eq!(
+            wrong_type,
+            "_User: invalid field `password`: it has another type"
+        );
     }
 
     #[test]

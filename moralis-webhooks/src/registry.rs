@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
@@ -31,6 +32,14 @@ pub enum Hook {
 }
 
 impl Hook {
+    /// `function`, or the trigger's name (`beforeSave`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Hook::Function { .. } => "function",
+            Hook::Trigger { trigger, .. } => trigger.as_str(),
+        }
+    }
+
     /// The path this server serves the hook at: `/functions/<name>` or
     /// `/triggers/<className>/<triggerName>`.
     pub fn path(&self) -> String {
@@ -94,6 +103,7 @@ struct Entry {
     hook: Hook,
     handler: Handler,
     location: Location,
+    timeout: Option<Duration>,
 }
 
 /// A set of webhook handlers.
@@ -128,6 +138,8 @@ struct Entry {
 #[derive(Default)]
 pub struct Webhooks {
     entries: Vec<Entry>,
+    /// Misuses of the builder, reported when the server starts.
+    problems: Vec<String>,
 }
 
 impl Webhooks {
@@ -151,6 +163,31 @@ impl Webhooks {
     /// Adds the handlers of `other`.
     pub fn merge(mut self, other: Webhooks) -> Self {
         self.entries.extend(other.entries);
+        self.problems.extend(other.problems);
+        self
+    }
+
+    /// Sets how long the handler registered last may run, instead of the server's
+    /// [`handler_timeout`](crate::Server::handler_timeout); zero means no limit. What
+    /// `timeout = <seconds>` does in an attribute.
+    ///
+    /// ```
+    /// # use moralis_webhooks::{Error, FunctionRequest, Webhooks};
+    /// # use std::time::Duration;
+    /// # async fn report(_: FunctionRequest) -> Result<(), Error> { Ok(()) }
+    /// let webhooks = Webhooks::new()
+    ///     .cloud_function("monthlyReport", report)
+    ///     .timeout(Duration::from_secs(120));
+    /// ```
+    #[track_caller]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        match self.entries.last_mut() {
+            Some(entry) => entry.timeout = Some(timeout),
+            None => self.problems.push(format!(
+                "Webhooks::timeout called at {} before any handler was registered",
+                Location::caller()
+            )),
+        }
         self
     }
 
@@ -260,6 +297,7 @@ impl Webhooks {
             hook,
             handler,
             location,
+            timeout: None,
         });
         self
     }
@@ -289,6 +327,8 @@ pub(crate) struct Route {
     pub(crate) hook: Hook,
     pub(crate) name: Arc<str>,
     pub(crate) handler: Handler,
+    /// This handler's own time limit (`Some(ZERO)`: none), instead of the server's.
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// The lookup table: built once, checked for invalid names and duplicates.
@@ -302,7 +342,7 @@ impl Registry {
     pub(crate) fn build(webhooks: Webhooks) -> Result<Registry, ServeError> {
         let mut entries = webhooks.entries;
         entries.sort_by(|a, b| (&a.hook, &a.location).cmp(&(&b.hook, &b.location)));
-        let mut problems = Vec::new();
+        let mut problems = webhooks.problems;
         let mut registry = Registry {
             functions: HashMap::new(),
             classes: HashMap::new(),
@@ -339,6 +379,7 @@ impl Registry {
                         name: Arc::from(name.as_str()),
                         hook: entry.hook.clone(),
                         handler: entry.handler,
+                        timeout: entry.timeout,
                     };
                     registry.functions.insert(name.as_str().into(), route);
                 }
@@ -350,6 +391,7 @@ impl Registry {
                         name: Arc::from(class_name.as_str()),
                         hook: entry.hook.clone(),
                         handler: entry.handler,
+                        timeout: entry.timeout,
                     };
                     registry
                         .classes

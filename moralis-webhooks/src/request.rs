@@ -396,7 +396,22 @@ impl TriggerRequest {
 
 /// A body that is not a webhook request for the route it came to: answered with 400.
 #[derive(Debug)]
-pub(crate) struct BadRequest(pub(crate) String);
+pub(crate) struct BadRequest {
+    /// For the caller: may quote parts of the body.
+    pub(crate) message: String,
+    /// For the log: never quotes the body, which may hold secrets.
+    pub(crate) summary: String,
+}
+
+impl BadRequest {
+    /// A refusal whose message quotes nothing but names.
+    fn new(message: String) -> Self {
+        BadRequest {
+            summary: message.clone(),
+            message,
+        }
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -439,12 +454,19 @@ struct TriggerBody<'a> {
 fn decode_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, BadRequest> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|b| *b != b'{') {
-        return Err(BadRequest(
+        return Err(BadRequest::new(
             "the body is not a webhook request: expected a JSON object".to_owned(),
         ));
     }
-    serde_json::from_slice(body)
-        .map_err(|error| BadRequest(format!("the body is not a webhook request: {error}")))
+    serde_json::from_slice(body).map_err(|error| BadRequest {
+        message: format!("the body is not a webhook request: {error}"),
+        summary: format!(
+            "the body is not a webhook request: {:?} error at line {} column {}",
+            error.classify(),
+            error.line(),
+            error.column()
+        ),
+    })
 }
 
 /// Decodes a function call for the function served at `name`.
@@ -458,7 +480,7 @@ pub(crate) fn decode_function<P: DeserializeOwned>(
     let wire: FunctionBody<'_> = decode_body(body)?;
     if let Some(sent) = wire.function_name.as_deref() {
         if sent != name {
-            return Err(BadRequest(format!(
+            return Err(BadRequest::new(format!(
                 "the body calls function `{sent}` but was sent to the route of `{name}`"
             )));
         }
@@ -513,15 +535,18 @@ pub(crate) fn decode_trigger(
     let wire: TriggerBody<'_> = decode_body(body)?;
     if let Some(sent) = wire.trigger_name.as_deref() {
         if sent != trigger.as_str() {
-            return Err(BadRequest(format!(
+            return Err(BadRequest::new(format!(
                 "the body is a `{sent}` call but was sent to the route of `{trigger}`"
             )));
         }
     }
     let object = wire
         .object
-        .ok_or_else(|| BadRequest(format!("the {trigger} call has no `object`")))?;
+        .ok_or_else(|| BadRequest::new(format!("the {trigger} call has no `object`")))?;
     let object = received_object(object, class_name, "object")?;
+    if let Some(id) = object.id() {
+        tracing::Span::current().record("object_id", id);
+    }
     let original = match wire.original {
         Some(original) => Some(received_object(original, class_name, "original")?),
         None => None,
@@ -548,7 +573,7 @@ fn received_object(
     match fields.get("className") {
         Some(Value::String(sent)) if sent == class_name => {}
         Some(sent) => {
-            return Err(BadRequest(format!(
+            return Err(BadRequest::new(format!(
                 "the body's {what} has className {sent} but was sent to the route of class `{class_name}`"
             )))
         }
@@ -628,29 +653,33 @@ mod tests {
     fn bodies_that_contradict_the_route_are_refused() {
         let wrong_function =
             decode_function::<Params>(&body(json!({"functionName": "other"})), "hello");
-        assert!(wrong_function.unwrap_err().0.contains("`other`"));
+        assert!(wrong_function.unwrap_err().message.contains("`other`"));
         let wrong_trigger = decode_trigger(
             &body(json!({"triggerName": "afterSave", "object": {"className": "GameScore"}})),
             "GameScore",
             Trigger::BeforeSave,
         );
-        assert!(wrong_trigger.unwrap_err().0.contains("afterSave"));
+        assert!(wrong_trigger.unwrap_err().message.contains("afterSave"));
         let wrong_class = decode_trigger(
             &body(json!({"triggerName": "beforeSave", "object": {"className": "Other"}})),
             "GameScore",
             Trigger::BeforeSave,
         );
-        assert!(wrong_class.unwrap_err().0.contains("\"Other\""));
+        assert!(wrong_class.unwrap_err().message.contains("\"Other\""));
         let no_object = decode_trigger(
             &body(json!({"triggerName": "beforeSave"})),
             "GameScore",
             Trigger::BeforeSave,
         );
-        assert!(no_object.unwrap_err().0.contains("no `object`"));
+        assert!(no_object.unwrap_err().message.contains("no `object`"));
         for not_an_object in [&b"[]"[..], b" [1,2]", b"7", b"\"s\"", b"null"] {
             let error =
                 decode_trigger(not_an_object, "GameScore", Trigger::BeforeSave).unwrap_err();
-            assert!(error.0.contains("expected a JSON object"), "{}", error.0);
+            assert!(
+                error.message.contains("expected a JSON object"),
+                "{}",
+                error.message
+            );
             assert!(decode_function::<Params>(not_an_object, "f").is_err());
         }
     }

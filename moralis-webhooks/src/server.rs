@@ -1,430 +1,54 @@
-//! The HTTP server: [`Server`] (settings from the environment or in code), [`serve`], and
-//! the hyper transport with its limits and graceful shutdown.
+//! The hyper transport: accepting connections, reading requests within their limits, the
+//! health checks, registration at start, and the graceful drain at shutdown.
+//!
+//! Parse Server keeps its connections to webhooks alive forever and never retries, so an
+//! idle kept-alive connection is never closed here: closing it races with Parse Server
+//! sending its next call on it, which its client would see as "socket hang up". Slow
+//! clients are still cut off: the time limit on reading a request starts with its first
+//! byte, not when the connection falls idle (hyper's own header timeout starts at idle).
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::CONTENT_LENGTH;
-use http::{Request, Response, StatusCode};
+use http::header::{CONNECTION, CONTENT_LENGTH};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::time::Instant;
 
-use crate::dispatch::{json_error, App, WebhookKey};
-use crate::registry::Registry;
-use crate::{Registrar, Report, ServeError, Webhooks};
+use crate::dispatch::{json_error, seconds, App, Health, Refusal};
+use crate::{Registrar, ServeError};
 
-/// Default listen address.
-pub const DEFAULT_ADDR: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 3000);
-
-/// Default body limit: 16 MiB (Parse Server sends at most 10 MiB).
-pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
-
-/// Default time in-flight calls get to finish after a shutdown signal.
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Serves every handler registered with the attributes, configured from the environment.
-///
-/// The same as `Server::from_env()?.serve().await`; see [`Server`] for the variables. It
-/// returns after SIGTERM or Ctrl-C, once the calls in flight have finished.
-///
-/// ```no_run
-/// #[tokio::main]
-/// async fn main() -> Result<(), moralis_webhooks::ServeError> {
-///     moralis_webhooks::serve().await
-/// }
-/// ```
-pub async fn serve() -> Result<(), ServeError> {
-    Server::from_env()?.serve().await
+/// The transport's own settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    pub(crate) read_timeout: Duration,
+    pub(crate) drain_delay: Duration,
+    pub(crate) shutdown_timeout: Duration,
 }
 
-/// The webhook server's settings, and the way to start it.
-///
-/// [`Server::from_env`] reads these variables; the methods set the same in code (and
-/// override the environment when called after `from_env`):
-///
-/// | variable | method | default |
-/// |---|---|---|
-/// | `MORALIS_WEBHOOKS_ADDR` | [`addr`](Server::addr) | `127.0.0.1:3000` |
-/// | `MORALIS_WEBHOOKS_KEY`, else `PARSE_SERVER_WEBHOOK_KEY` | [`webhook_key`](Server::webhook_key) | none: start-up fails |
-/// | `MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED` (`true`/`false`) | [`allow_unauthenticated`](Server::allow_unauthenticated) | `false` |
-/// | `MORALIS_WEBHOOKS_BODY_LIMIT` (bytes) | [`body_limit`](Server::body_limit) | 16 MiB |
-/// | `MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT` (seconds) | [`shutdown_timeout`](Server::shutdown_timeout) | 30 |
-/// | `MORALIS_WEBHOOKS_PUBLIC_URL` | [`register_with`](Server::register_with) | none |
-/// | `PARSE_SERVER_URL` (comma-separated), `PARSE_SERVER_APPLICATION_ID`, `PARSE_SERVER_MASTER_KEY` | [`register_with`](Server::register_with) | none: no registration |
-/// | `MORALIS_WEBHOOKS_PRUNE` (`true`/`false`) | [`Registrar::prune`] | `false` |
-/// | `MORALIS_WEBHOOKS_REGISTER_ONLY` (`true`/`false`) | [`register_only`](Server::register_only) | `false` |
-///
-/// `PARSE_SERVER_WEBHOOK_KEY`, `PARSE_SERVER_URL`, `PARSE_SERVER_APPLICATION_ID` and
-/// `PARSE_SERVER_MASTER_KEY` are Parse Server's own names, so one environment file can serve
-/// both.
-///
-/// # Registration
-///
-/// With the four registration variables set (all or none), the server registers its hooks
-/// with every Parse Server before it serves: missing hooks are created, hooks whose URL
-/// changed are moved, identical ones are left alone, and with `MORALIS_WEBHOOKS_PRUNE=true`
-/// hooks under the public URL that no handler serves are deleted. Hooks are never deleted on
-/// shutdown. With `MORALIS_WEBHOOKS_REGISTER_ONLY=true` the program registers, prints what
-/// it did and exits without serving: a one-shot job for deployments. See [`Registrar`].
-#[derive(Debug)]
-pub struct Server {
-    addr: SocketAddr,
-    keys: Vec<WebhookKey>,
-    allow_unauthenticated: bool,
-    body_limit: usize,
-    shutdown_timeout: Duration,
-    webhooks: Webhooks,
-    from_attributes: bool,
-    registrar: Option<Registrar>,
-    register_only: bool,
-}
-
-impl Default for Server {
-    fn default() -> Self {
-        Server::new()
-    }
-}
-
-impl Server {
-    /// Default settings, ignoring the environment, serving the handlers of the attributes.
-    pub fn new() -> Self {
-        Server {
-            addr: DEFAULT_ADDR,
-            keys: Vec::new(),
-            allow_unauthenticated: false,
-            body_limit: DEFAULT_BODY_LIMIT,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-            webhooks: Webhooks::new(),
-            from_attributes: true,
-            registrar: None,
-            register_only: false,
-        }
-    }
-
-    /// Settings from the environment (see the table above).
-    pub fn from_env() -> Result<Self, ServeError> {
-        Server::from_vars(|name| match std::env::var(name) {
-            Ok(value) => Ok(Some(value)),
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(ServeError::InvalidSetting {
-                setting: name,
-                message: "not valid UTF-8".to_owned(),
-            }),
-        })
-    }
-
-    fn from_vars(
-        var: impl Fn(&'static str) -> Result<Option<String>, ServeError>,
-    ) -> Result<Self, ServeError> {
-        let mut server = Server::new();
-        let set = |name: &'static str| -> Result<Option<String>, ServeError> {
-            Ok(var(name)?.filter(|value| !value.is_empty()))
-        };
-        let invalid = |setting: &'static str, message: String| ServeError::InvalidSetting {
-            setting,
-            message,
-        };
-        if let Some(addr) = set("MORALIS_WEBHOOKS_ADDR")? {
-            server.addr = addr.trim().parse().map_err(|_| {
-                invalid(
-                    "MORALIS_WEBHOOKS_ADDR",
-                    format!("`{addr}` is not an address like 127.0.0.1:3000 or 0.0.0.0:3000"),
-                )
-            })?;
-        }
-        let key = match set("MORALIS_WEBHOOKS_KEY")? {
-            Some(key) => Some(key),
-            None => set("PARSE_SERVER_WEBHOOK_KEY")?,
-        };
-        if let Some(key) = key {
-            server = server.webhook_key(key);
-        }
-        let flag = |name: &'static str| -> Result<bool, ServeError> {
-            match set(name)? {
-                None => Ok(false),
-                Some(value) => match value.trim().to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" => Ok(true),
-                    "false" | "0" | "no" => Ok(false),
-                    _ => Err(invalid(name, format!("`{value}` is not true or false"))),
-                },
-            }
-        };
-        server.allow_unauthenticated = flag("MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED")?;
-        server.register_only = flag("MORALIS_WEBHOOKS_REGISTER_ONLY")?;
-        let registration = [
-            "PARSE_SERVER_URL",
-            "PARSE_SERVER_APPLICATION_ID",
-            "PARSE_SERVER_MASTER_KEY",
-            "MORALIS_WEBHOOKS_PUBLIC_URL",
-        ]
-        .map(|name| set(name).map(|value| (name, value)));
-        let registration = registration.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let missing: Vec<&str> = registration
-            .iter()
-            .filter(|(_, value)| value.is_none())
-            .map(|(name, _)| *name)
-            .collect();
-        match (&registration[..], missing.len()) {
-            (_, 4) => {}
-            (
-                [(_, Some(urls)), (_, Some(app_id)), (_, Some(master_key)), (_, Some(public_url))],
-                0,
-            ) => {
-                let urls = urls.split(',').map(str::trim).filter(|u| !u.is_empty());
-                let registrar = Registrar::new(urls, app_id, master_key, public_url)?;
-                server.registrar = Some(registrar.prune(flag("MORALIS_WEBHOOKS_PRUNE")?));
-            }
-            _ => {
-                return Err(invalid(
-                    "PARSE_SERVER_URL",
-                    format!(
-                        "registering hooks needs PARSE_SERVER_URL, PARSE_SERVER_APPLICATION_ID, \
-                         PARSE_SERVER_MASTER_KEY and MORALIS_WEBHOOKS_PUBLIC_URL; missing: {}",
-                        missing.join(", ")
-                    ),
-                ))
-            }
-        }
-        if server.register_only && server.registrar.is_none() {
-            return Err(invalid(
-                "MORALIS_WEBHOOKS_REGISTER_ONLY",
-                "there is nothing to register with: set PARSE_SERVER_URL, \
-                 PARSE_SERVER_APPLICATION_ID, PARSE_SERVER_MASTER_KEY and MORALIS_WEBHOOKS_PUBLIC_URL"
-                    .to_owned(),
-            ));
-        }
-        if let Some(limit) = set("MORALIS_WEBHOOKS_BODY_LIMIT")? {
-            server.body_limit = limit
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&limit: &usize| limit > 0)
-                .ok_or_else(|| {
-                    invalid(
-                        "MORALIS_WEBHOOKS_BODY_LIMIT",
-                        format!("`{limit}` is not a positive number of bytes"),
-                    )
-                })?;
-        }
-        if let Some(timeout) = set("MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT")? {
-            let seconds: f64 = timeout
-                .trim()
-                .parse()
-                .ok()
-                .filter(|s: &f64| s.is_finite() && *s >= 0.0)
-                .ok_or_else(|| {
-                    invalid(
-                        "MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT",
-                        format!("`{timeout}` is not a number of seconds"),
-                    )
-                })?;
-            server.shutdown_timeout = Duration::from_secs_f64(seconds);
-        }
-        Ok(server)
-    }
-
-    /// The address to listen on.
-    pub fn addr(mut self, addr: impl Into<SocketAddr>) -> Self {
-        self.addr = addr.into();
-        self
-    }
-
-    /// The key Parse Server sends as `X-Parse-Webhook-Key` (its `webhookKey` option).
-    /// Calls without it get 401 and never reach a handler. Replaces any key set before.
-    pub fn webhook_key(mut self, key: impl Into<String>) -> Self {
-        self.keys = vec![WebhookKey::new(&key.into())];
-        self
-    }
-
-    /// Whether to serve calls that carry no key when none is configured. Off by default:
-    /// without a key anyone who can reach the server can call the handlers as if they were
-    /// Parse Server. A configured key is always checked.
-    pub fn allow_unauthenticated(mut self, allow: bool) -> Self {
-        self.allow_unauthenticated = allow;
-        self
-    }
-
-    /// The largest request body accepted, in bytes; larger ones get 413.
-    pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
-        self
-    }
-
-    /// How long calls in flight may take to finish after SIGTERM or Ctrl-C.
-    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = timeout;
-        self
-    }
-
-    /// Adds handlers registered without the attributes.
-    pub fn webhooks(mut self, webhooks: Webhooks) -> Self {
-        self.webhooks = self.webhooks.merge(webhooks);
-        self
-    }
-
-    /// Registers the hooks with Parse Server at start-up (see [Registration](#registration)).
-    /// The router also accepts paths under the public URL's path, for proxies that pass it
-    /// on.
-    pub fn register_with(mut self, registrar: Registrar) -> Self {
-        self.registrar = Some(registrar);
-        self
-    }
-
-    /// Whether [`serve`](Server::serve) only registers the hooks, prints what it did and
-    /// returns, without serving (a one-shot job for deployments).
-    pub fn register_only(mut self, only: bool) -> Self {
-        self.register_only = only;
-        self
-    }
-
-    /// Whether to serve the handlers registered with the attributes (default `true`).
-    pub fn handlers_from_attributes(mut self, include: bool) -> Self {
-        self.from_attributes = include;
-        self
-    }
-
-    /// Checks the settings and handlers and builds the [`App`] the server would run.
-    pub fn into_app(self) -> Result<App, ServeError> {
-        self.split().map(|(app, _)| app)
-    }
-
-    fn split(self) -> Result<(App, Settings), ServeError> {
-        if self.keys.is_empty() && !self.allow_unauthenticated {
-            return Err(ServeError::MissingWebhookKey);
-        }
-        if self.body_limit == 0 {
-            return Err(ServeError::InvalidSetting {
-                setting: "body_limit",
-                message: "must be at least 1 byte".to_owned(),
-            });
-        }
-        let webhooks = if self.from_attributes {
-            Webhooks::from_attributes().merge(self.webhooks)
-        } else {
-            self.webhooks
-        };
-        let registry = Registry::build(webhooks)?;
-        let prefix = self.registrar.as_ref().map(|r| public_path(r.public_url()));
-        let settings = Settings {
-            addr: self.addr,
-            shutdown_timeout: self.shutdown_timeout,
-            registrar: self.registrar,
-        };
-        let app = App::new(
-            registry,
-            self.keys,
-            self.body_limit,
-            prefix.unwrap_or_default(),
-        );
-        Ok((app, settings))
-    }
-
-    /// Checks the handlers and registers them with Parse Server, without serving.
-    pub async fn register(self) -> Result<Report, ServeError> {
-        let (app, settings) = self.split()?;
-        let Some(registrar) = settings.registrar else {
-            return Err(ServeError::InvalidSetting {
-                setting: "register_with",
-                message: "no Parse Server to register with".to_owned(),
-            });
-        };
-        register(&registrar, &app).await
-    }
-
-    /// Checks everything and opens the listening socket, without serving yet: useful to
-    /// learn the port when listening on port 0.
-    ///
-    /// With registration configured, the hooks are registered once the socket is open.
-    pub async fn bind(self) -> Result<BoundServer, ServeError> {
-        let (app, settings) = self.split()?;
-        let listener =
-            TcpListener::bind(settings.addr)
-                .await
-                .map_err(|source| ServeError::Bind {
-                    addr: settings.addr,
-                    source,
-                })?;
-        let addr = listener.local_addr()?;
-        if let Some(registrar) = &settings.registrar {
-            register(registrar, &app).await?;
-        }
-        Ok(BoundServer {
-            listener,
-            addr,
-            app: Arc::new(app),
-            shutdown_timeout: settings.shutdown_timeout,
-        })
-    }
-
-    /// Starts serving; returns after SIGTERM or Ctrl-C, once the calls in flight finished.
-    /// In [`register_only`](Server::register_only) mode, registers, prints the report and
-    /// returns.
-    pub async fn serve(self) -> Result<(), ServeError> {
-        if self.register_only {
-            let report = self.register().await?;
-            print!("{report}");
-            return Ok(());
-        }
-        self.bind().await?.serve().await
-    }
-}
-
-struct Settings {
-    addr: SocketAddr,
-    shutdown_timeout: Duration,
-    registrar: Option<Registrar>,
-}
-
-/// The path of the public URL (`/base` of `https://hooks.example/base`), or `""`.
-fn public_path(public_url: &str) -> String {
-    public_url
-        .parse::<http::Uri>()
-        .map(|uri| uri.path().trim_end_matches('/').to_owned())
-        .unwrap_or_default()
-}
-
-async fn register(registrar: &Registrar, app: &App) -> Result<Report, ServeError> {
-    let report = registrar.register(app.hooks()).await?;
-    for server in &report.servers {
-        let url = &server.parse_server_url;
-        for (what, hooks) in [
-            ("created", &server.created),
-            ("moved", &server.moved),
-            ("reloaded", &server.reloaded),
-            ("pruned", &server.pruned),
-            ("repaired", &server.repaired),
-        ] {
-            for hook in hooks {
-                tracing::info!("{what} {hook} on Parse Server {url}");
-            }
-        }
-        if !server.unchanged.is_empty() {
-            tracing::info!(
-                "{} hooks already registered on Parse Server {url}",
-                server.unchanged.len()
-            );
-        }
-    }
-    Ok(report)
-}
-
-/// A server with its socket open; see [`Server::bind`].
+/// A server with its socket open; see [`Server::bind`](crate::Server::bind).
 #[derive(Debug)]
 pub struct BoundServer {
-    listener: TcpListener,
-    addr: SocketAddr,
-    app: Arc<App>,
-    shutdown_timeout: Duration,
+    pub(crate) listener: TcpListener,
+    pub(crate) addr: SocketAddr,
+    pub(crate) app: Arc<App>,
+    pub(crate) transport: Transport,
+    pub(crate) registrar: Option<Registrar>,
 }
 
 impl BoundServer {
@@ -438,46 +62,54 @@ impl BoundServer {
         &self.app
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then lets the calls in flight finish.
+    /// Serves until SIGTERM or Ctrl-C, then drains (see [`serve_until`](Self::serve_until)).
     pub async fn serve(self) -> Result<(), ServeError> {
         let signal = shutdown_signal()?;
         self.serve_until(signal).await
     }
 
-    /// Serves until `shutdown` completes, then stops accepting connections, closes idle
-    /// ones and lets the calls in flight finish (up to the shutdown timeout).
+    /// Serves until `shutdown` completes, then drains: `/readyz` turns 503, the server keeps
+    /// serving for the drain delay (answering with `Connection: close` so clients stop
+    /// reusing connections), then stops accepting, closes idle connections and lets the
+    /// calls in flight finish, up to the shutdown timeout.
+    ///
+    /// With registration configured, the hooks are registered first, while calls are
+    /// already served; `/readyz` answers 503 until that is done, and a failure stops the
+    /// server with the error.
     pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
         let BoundServer {
             listener,
             addr,
             app,
-            shutdown_timeout,
+            transport,
+            registrar,
         } = self;
         announce(addr, &app);
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
+        let starting = registrar.is_some();
+        app.set_health(if starting {
+            Health::Starting
+        } else {
+            Health::Ready
+        });
+        let registering = {
+            let app = Arc::clone(&app);
+            async move {
+                match registrar {
+                    Some(registrar) => crate::config::register(&registrar, &app).await.map(drop),
+                    None => Ok(()),
+                }
+            }
+        };
+        let mut registering = std::pin::pin!(registering);
+        let mut registered = !starting;
+        let mut failure = None;
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _peer)) => {
-                        // Without it, Nagle's algorithm and delayed ACKs add ~40 ms per call.
-                        if let Err(error) = stream.set_nodelay(true) {
-                            tracing::debug!("cannot set TCP_NODELAY: {error}");
-                        }
-                        let app = Arc::clone(&app);
-                        let service = service_fn(move |request: Request<Incoming>| {
-                            let app = Arc::clone(&app);
-                            async move { Ok::<_, Infallible>(serve_http(&app, request).await) }
-                        });
-                        let connection = http1::Builder::new()
-                            .keep_alive(true)
-                            .serve_connection(TokioIo::new(stream), service);
-                        let connection = graceful.watch(connection);
-                        tokio::spawn(async move {
-                            if let Err(error) = connection.await {
-                                tracing::debug!("connection ended with an error: {error}");
-                            }
-                        });
+                        serve_connection(stream, &app, &transport, &graceful);
                     }
                     Err(error) => {
                         // Out of file descriptors, for example: wait, do not spin or stop.
@@ -485,19 +117,107 @@ impl BoundServer {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
+                result = &mut registering, if !registered => {
+                    registered = true;
+                    match result {
+                        Ok(()) => {
+                            app.set_health(Health::Ready);
+                            tracing::info!("ready");
+                        }
+                        Err(error) => {
+                            tracing::error!("stopping: {error}");
+                            failure = Some(error);
+                            break;
+                        }
+                    }
+                }
                 () = &mut shutdown => break,
+            }
+        }
+        app.set_health(Health::Draining);
+        if failure.is_none() && !transport.drain_delay.is_zero() {
+            tracing::info!(
+                "draining: /readyz answers 503; still serving for {:?}",
+                transport.drain_delay
+            );
+            let delay = tokio::time::sleep(transport.drain_delay);
+            tokio::pin!(delay);
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        if let Ok((stream, _)) = accepted {
+                            serve_connection(stream, &app, &transport, &graceful);
+                        }
+                    }
+                    () = &mut delay => break,
+                }
             }
         }
         drop(listener);
         tracing::info!("shutting down: no new connections; letting calls in flight finish");
-        match tokio::time::timeout(shutdown_timeout, graceful.shutdown()).await {
+        let deadline = transport.shutdown_timeout;
+        match tokio::time::timeout(deadline, graceful.shutdown()).await {
             Ok(()) => tracing::info!("all calls finished; stopped"),
             Err(_) => tracing::warn!(
-                "calls still running after the shutdown timeout of {shutdown_timeout:?}; stopping anyway"
+                "calls still running after the shutdown timeout of {deadline:?}; stopping anyway"
             ),
         }
-        Ok(())
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
     }
+}
+
+/// Serves one connection on its own task.
+fn serve_connection(
+    stream: TcpStream,
+    app: &Arc<App>,
+    transport: &Transport,
+    graceful: &GracefulShutdown,
+) {
+    // Without it, Nagle's algorithm and delayed ACKs add ~40 ms per call.
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!("cannot set TCP_NODELAY: {error}");
+    }
+    let watch = Arc::new(RequestWatch::default());
+    let stream = Watched {
+        stream,
+        watch: Arc::clone(&watch),
+    };
+    let read_timeout = transport.read_timeout;
+    let service = {
+        let app = Arc::clone(app);
+        let watch = Arc::clone(&watch);
+        service_fn(move |request: Request<Incoming>| {
+            let app = Arc::clone(&app);
+            let watch = Arc::clone(&watch);
+            async move {
+                watch.set(Phase::Handling);
+                let response = serve_http(&app, request, read_timeout).await;
+                watch.set(Phase::Idle);
+                Ok::<_, Infallible>(response)
+            }
+        })
+    };
+    let connection = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+        tokio::select! {
+            result = connection => {
+                if let Err(error) = result {
+                    tracing::debug!("connection ended with an error: {error}");
+                }
+            }
+            () = watch.head_overdue(read_timeout) => {
+                tracing::debug!(
+                    "closed a connection whose request headers did not arrive within {read_timeout:?}"
+                );
+            }
+        }
+    });
 }
 
 fn announce(addr: SocketAddr, app: &App) {
@@ -513,32 +233,175 @@ fn announce(addr: SocketAddr, app: &App) {
     }
 }
 
-/// Reads one request (within the body limit) and answers it through the app.
-async fn serve_http(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Reads one request (within the body limit and the read timeout) and answers it through
+/// the app.
+async fn serve_http(
+    app: &App,
+    request: Request<Incoming>,
+    read_timeout: Duration,
+) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
-    let response = match app.route(&parts.method, parts.uri.path(), &parts.headers) {
-        Err(refusal) => refusal.into_response(),
-        Ok(route) => {
-            let declared = parts
-                .headers
-                .get(CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            if declared.is_some_and(|length| length > app.body_limit() as u64) {
-                app.too_large()
-            } else {
-                match Limited::new(body, app.body_limit()).collect().await {
-                    Ok(collected) => app.call(route, collected.to_bytes()).await,
-                    Err(error) if error.is::<LengthLimitError>() => app.too_large(),
-                    Err(error) => json_error(
-                        StatusCode::BAD_REQUEST,
-                        &format!("cannot read the request body: {error}"),
-                    ),
+    let mut response = if let Some(response) = app.health_check(&parts.method, parts.uri.path()) {
+        response
+    } else {
+        match app.route(&parts.method, parts.uri.path(), &parts.headers) {
+            Err(refusal) => refusal.into_response(),
+            Ok(route) => {
+                let declared = parts
+                    .headers
+                    .get(CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|length| length > app.body_limit() as u64) {
+                    app.too_large()
+                } else {
+                    let reading = Limited::new(body, app.body_limit()).collect();
+                    match tokio::time::timeout(read_timeout, reading).await {
+                        Ok(Ok(collected)) => app.call(route, collected.to_bytes()).await,
+                        Ok(Err(error)) if error.is::<LengthLimitError>() => app.too_large(),
+                        Ok(Err(error)) => json_error(
+                            StatusCode::BAD_REQUEST,
+                            &format!("cannot read the request body: {error}"),
+                        ),
+                        Err(_) => Refusal::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            format!(
+                                "the request body did not arrive within {}",
+                                seconds(read_timeout)
+                            ),
+                        )
+                        .into_response(),
+                    }
                 }
             }
         }
     };
+    if app.health() == Health::Draining {
+        // Clients stop reusing this connection, so none is closed under a call.
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     response.map(Full::new)
+}
+
+/// Where a connection is in its request cycle, as far as the time limit on reading a
+/// request is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for a request, as long as the client likes.
+    Idle,
+    /// A request has started to arrive at this instant: its headers must follow in time.
+    Head(Instant),
+    /// The request's headers arrived; the body has its own limit.
+    Handling,
+}
+
+#[derive(Debug)]
+struct RequestWatch {
+    phase: Mutex<Phase>,
+    changed: Notify,
+}
+
+impl Default for RequestWatch {
+    fn default() -> Self {
+        RequestWatch {
+            phase: Mutex::new(Phase::Idle),
+            changed: Notify::new(),
+        }
+    }
+}
+
+impl RequestWatch {
+    fn phase(&self) -> Phase {
+        *self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set(&self, phase: Phase) {
+        *self.phase.lock().unwrap_or_else(PoisonError::into_inner) = phase;
+        self.changed.notify_one();
+    }
+
+    /// Bytes arrived: an idle connection starts a request.
+    fn bytes_arrived(&self) {
+        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        if *phase == Phase::Idle {
+            *phase = Phase::Head(Instant::now());
+            drop(phase);
+            self.changed.notify_one();
+        }
+    }
+
+    /// Completes when a request's headers have taken longer than `limit` to arrive.
+    async fn head_overdue(&self, limit: Duration) {
+        loop {
+            let changed = self.changed.notified();
+            match self.phase() {
+                Phase::Head(since) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(since + limit) => {
+                            if self.phase() == Phase::Head(since) {
+                                return;
+                            }
+                        }
+                        () = changed => {}
+                    }
+                }
+                Phase::Idle | Phase::Handling => changed.await,
+            }
+        }
+    }
+}
+
+/// A TCP stream that tells its [`RequestWatch`] when bytes arrive.
+struct Watched {
+    stream: TcpStream,
+    watch: Arc<RequestWatch>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.watch.bytes_arrived();
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }
 
 /// Completes on SIGTERM or Ctrl-C (SIGINT).
@@ -555,125 +418,4 @@ fn shutdown_signal() -> Result<impl Future<Output = ()>, ServeError> {
             _ = terminated => tracing::info!("received SIGTERM"),
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn from(vars: &[(&'static str, &str)]) -> Result<Server, ServeError> {
-        let vars: HashMap<&str, String> = vars.iter().map(|(k, v)| (*k, v.to_string())).collect();
-        Server::from_vars(|name| Ok(vars.get(name).cloned()))
-    }
-
-    #[test]
-    fn environment_sets_every_setting() {
-        let server = from(&[
-            ("MORALIS_WEBHOOKS_ADDR", "0.0.0.0:8080"),
-            ("MORALIS_WEBHOOKS_KEY", "k1"),
-            ("MORALIS_WEBHOOKS_BODY_LIMIT", "1024"),
-            ("MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT", "2.5"),
-        ])
-        .unwrap();
-        assert_eq!(server.addr, "0.0.0.0:8080".parse().unwrap());
-        assert_eq!(server.keys.len(), 1);
-        assert_eq!(server.body_limit, 1024);
-        assert_eq!(server.shutdown_timeout, Duration::from_millis(2500));
-        assert!(!server.allow_unauthenticated);
-    }
-
-    #[test]
-    fn parse_servers_own_variable_is_the_fallback_key() {
-        let server = from(&[("PARSE_SERVER_WEBHOOK_KEY", "from-parse")]).unwrap();
-        assert_eq!(server.keys.len(), 1);
-        assert!(server.handlers_from_attributes(false).into_app().is_ok());
-    }
-
-    #[test]
-    fn no_key_refuses_to_start_unless_allowed() {
-        let error = from(&[])
-            .unwrap()
-            .handlers_from_attributes(false)
-            .into_app()
-            .unwrap_err();
-        assert!(matches!(error, ServeError::MissingWebhookKey));
-        assert!(error.to_string().contains("MORALIS_WEBHOOKS_KEY"));
-        let allowed = from(&[("MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED", "true")]).unwrap();
-        assert!(allowed.handlers_from_attributes(false).into_app().is_ok());
-        // An empty key is no key, as for Parse Server's webhookKey.
-        let empty = from(&[("MORALIS_WEBHOOKS_KEY", "")]).unwrap();
-        assert!(empty.handlers_from_attributes(false).into_app().is_err());
-    }
-
-    #[test]
-    fn invalid_values_name_the_variable() {
-        for (name, value) in [
-            ("MORALIS_WEBHOOKS_ADDR", "localhost"),
-            ("MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED", "maybe"),
-            ("MORALIS_WEBHOOKS_BODY_LIMIT", "-1"),
-            ("MORALIS_WEBHOOKS_BODY_LIMIT", "0"),
-            ("MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT", "soon"),
-        ] {
-            let error = from(&[(name, value)]).unwrap_err();
-            assert!(error.to_string().contains(name), "{error}");
-            assert!(error.to_string().contains(value), "{error}");
-        }
-    }
-
-    #[test]
-    fn registration_needs_all_four_variables() {
-        let all = [
-            ("PARSE_SERVER_URL", "http://a:1337/parse, https://b/parse/"),
-            ("PARSE_SERVER_APPLICATION_ID", "app"),
-            ("PARSE_SERVER_MASTER_KEY", "master-secret"),
-            ("MORALIS_WEBHOOKS_PUBLIC_URL", "https://hooks.example/base/"),
-            ("MORALIS_WEBHOOKS_PRUNE", "true"),
-        ];
-        let server = from(&all).unwrap();
-        let registrar = server.registrar.as_ref().expect("registration configured");
-        assert_eq!(
-            registrar.parse_server_urls(),
-            ["http://a:1337/parse", "https://b/parse"]
-        );
-        assert_eq!(registrar.public_url(), "https://hooks.example/base");
-        assert!(!format!("{server:?}").contains("master-secret"));
-        assert!(from(&[]).unwrap().registrar.is_none());
-        for missing in 0..4 {
-            let partial: Vec<_> = all[..4]
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != missing)
-                .map(|(_, v)| *v)
-                .collect();
-            let error = from(&partial).unwrap_err().to_string();
-            assert!(
-                error.contains(&format!("missing: {}", all[missing].0)),
-                "{error}"
-            );
-        }
-        let error = from(&[("MORALIS_WEBHOOKS_REGISTER_ONLY", "true")]).unwrap_err();
-        assert!(
-            error.to_string().contains("nothing to register with"),
-            "{error}"
-        );
-        let mut one_shot = all.to_vec();
-        one_shot.push(("MORALIS_WEBHOOKS_REGISTER_ONLY", "yes"));
-        assert!(from(&one_shot).unwrap().register_only);
-    }
-
-    #[test]
-    fn the_public_urls_path_is_a_route_prefix() {
-        assert_eq!(public_path("https://hooks.example/base/"), "/base");
-        assert_eq!(public_path("https://hooks.example"), "");
-    }
-
-    #[test]
-    fn debug_never_shows_the_key() {
-        let server = Server::new().webhook_key("super-secret-key");
-        let printed = format!("{server:?}");
-        assert!(!printed.contains("super-secret-key"), "{printed}");
-        let app = server.handlers_from_attributes(false).into_app().unwrap();
-        assert!(!format!("{app:?}").contains("super-secret-key"));
-    }
 }

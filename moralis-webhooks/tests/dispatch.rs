@@ -93,7 +93,8 @@ async fn after_delete_ok(_: TriggerRequest) -> Result<(), Error> {
 #[tokio::test]
 async fn attribute_handlers_serve_all_five_kinds() {
     let app = Server::new().webhook_key(KEY).into_app().unwrap();
-    assert_eq!(app.hooks().len(), 5, "{:?}", app.hooks());
+    // The five kinds, and the function of the timeout test below.
+    assert_eq!(app.hooks().len(), 6, "{:?}", app.hooks());
 
     assert_eq!(
         call_fixture(&app, "function_hello_user").await,
@@ -709,4 +710,193 @@ async fn the_public_urls_path_is_accepted_as_a_prefix() {
         );
     }
     assert_eq!(call(&app, "/webhooksx/functions/hello", &body).await.0, 404);
+}
+
+// ---- limits, health, key rotation ------------------------------------------------------
+
+#[cloud_function("slowByAttribute", timeout = 0.05)]
+async fn slow_by_attribute(_: FunctionRequest) -> Result<&'static str, Error> {
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    Ok("too late")
+}
+
+#[tokio::test]
+async fn handlers_that_run_too_long_are_stopped_with_a_clear_error() {
+    use std::time::Duration;
+    let dropped = Arc::new(AtomicUsize::new(0));
+    struct CountDrop(Arc<AtomicUsize>);
+    impl Drop for CountDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let counter = Arc::clone(&dropped);
+    let app = Server::new()
+        .handlers_from_attributes(false)
+        .webhook_key(KEY)
+        .handler_timeout(Duration::from_millis(50))
+        .webhooks(
+            Webhooks::new()
+                .cloud_function("slow", move |_: FunctionRequest| {
+                    let guard = CountDrop(Arc::clone(&counter));
+                    async move {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        drop(guard);
+                        Ok::<_, Error>("too late")
+                    }
+                })
+                .cloud_function("patient", |_: FunctionRequest| async {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    Ok::<_, Error>("waited")
+                })
+                .timeout(Duration::from_secs(5))
+                .after_save("GameScore", |_: TriggerRequest| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }),
+        )
+        .into_app()
+        .unwrap();
+    let call_fn = |name: &'static str| {
+        let app = &app;
+        async move {
+            call(
+                app,
+                &format!("/functions/{name}"),
+                &json!({"functionName": name}),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        call_fn("slow").await,
+        (
+            200,
+            json!({"error": "the cloud function `slow` did not finish within 0.05 s"})
+        )
+    );
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "the handler's future was dropped"
+    );
+    assert_eq!(
+        call_fn("patient").await,
+        (200, json!({"success": "waited"})),
+        "its own limit"
+    );
+    assert_eq!(
+        call_fixture(&app, "afterSave_create").await,
+        (
+            200,
+            json!({"error": "the afterSave trigger of class `GameScore` did not finish within 0.05 s"})
+        )
+    );
+
+    // The attribute's own limit, over the server's default of 25 s.
+    let app = Server::new().webhook_key(KEY).into_app().unwrap();
+    assert_eq!(
+        call(&app, "/functions/slowByAttribute", &json!({})).await,
+        (
+            200,
+            json!({"error": "the cloud function `slowByAttribute` did not finish within 0.05 s"})
+        )
+    );
+}
+
+#[tokio::test]
+async fn calls_beyond_the_in_flight_limit_get_an_error_at_once() {
+    let release = Arc::new(tokio::sync::Notify::new());
+    let entered = Arc::new(tokio::sync::Barrier::new(3));
+    let (wait, gate) = (Arc::clone(&release), Arc::clone(&entered));
+    let app = Arc::new(
+        Server::new()
+            .handlers_from_attributes(false)
+            .webhook_key(KEY)
+            .max_in_flight(2)
+            .webhooks(
+                Webhooks::new().cloud_function("hold", move |_: FunctionRequest| {
+                    let (wait, gate) = (Arc::clone(&wait), Arc::clone(&gate));
+                    async move {
+                        gate.wait().await;
+                        wait.notified().await;
+                        Ok::<_, Error>("held")
+                    }
+                }),
+            )
+            .into_app()
+            .unwrap(),
+    );
+    let holding: Vec<_> = (0..2)
+        .map(|_| {
+            let app = Arc::clone(&app);
+            tokio::spawn(async move { call(&app, "/functions/hold", &json!({})).await })
+        })
+        .collect();
+    entered.wait().await; // both calls are in their handler
+    assert_eq!(
+        call(&app, "/functions/hold", &json!({})).await,
+        (
+            200,
+            json!({"error": "the webhook server is busy (2 calls in flight); try again"})
+        )
+    );
+    release.notify_waiters();
+    for call in holding {
+        assert_eq!(call.await.unwrap(), (200, json!({"success": "held"})));
+    }
+}
+
+#[tokio::test]
+async fn health_checks_need_no_key_and_reveal_no_hooks() {
+    let app =
+        app(Webhooks::new()
+            .cloud_function("hello", |_: FunctionRequest| async { Ok::<_, Error>(1) }));
+    for (method, path, status, body) in [
+        ("GET", "/livez", 200, json!({"status": "ok"})),
+        ("GET", "/readyz", 200, json!({"status": "ok"})),
+        ("HEAD", "/readyz", 200, json!({"status": "ok"})),
+        (
+            "POST",
+            "/readyz",
+            405,
+            json!({"error": "health checks are called with GET, not POST"}),
+        ),
+    ] {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Bytes::new())
+            .unwrap();
+        let response = app.handle(request).await;
+        assert_eq!(response.status().as_u16(), status, "{method} {path}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(response.body()).unwrap(),
+            body
+        );
+    }
+}
+
+#[tokio::test]
+async fn several_webhook_keys_are_accepted_during_a_rotation() {
+    let app = Server::new()
+        .handlers_from_attributes(false)
+        .webhook_keys(["old-key", "new-key"])
+        .webhooks(
+            Webhooks::new()
+                .cloud_function("hello", |_: FunctionRequest| async { Ok::<_, Error>(1) }),
+        )
+        .into_app()
+        .unwrap();
+    for (key, status) in [
+        ("old-key", 200),
+        ("new-key", 200),
+        ("new-ke", 401),
+        ("old-key,new-key", 401),
+    ] {
+        let request = http::Request::post("/functions/hello")
+            .header("X-Parse-Webhook-Key", key)
+            .body(Bytes::from("{}"))
+            .unwrap();
+        assert_eq!(app.handle(request).await.status().as_u16(), status, "{key}");
+    }
 }

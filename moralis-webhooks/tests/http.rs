@@ -397,3 +397,105 @@ async fn calls_run_concurrently() {
     assert_eq!(started.load(Ordering::SeqCst), 8);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn idle_connections_stay_open_but_slow_headers_and_bodies_are_cut_off() {
+    let server = start(
+        Server::new()
+            .webhook_key(KEY)
+            .webhooks(webhooks())
+            .read_timeout(Duration::from_millis(300)),
+    )
+    .await;
+    // Parse Server keeps connections for ever: an idle gap longer than the read timeout
+    // must not close them.
+    let mut idle = Client::connect(server.addr).await;
+    assert_eq!(
+        idle.call("/functions/echo", &json!({"params": {"n": 1}}))
+            .await
+            .status,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let reply = idle
+        .call("/functions/echo", &json!({"params": {"n": 2}}))
+        .await;
+    assert_eq!(
+        reply.json(),
+        json!({"success": {"n": 2}}),
+        "the idle connection was kept"
+    );
+
+    // A request whose headers trickle in is cut off.
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(b"POST /functions/echo HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut client = Client {
+        reader: BufReader::new(slow),
+    };
+    assert!(
+        client.is_closed().await,
+        "headers that never finish close the connection"
+    );
+
+    // A body that stalls gets 408.
+    let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /functions/echo HTTP/1.1\r\nHost: x\r\nX-Parse-Webhook-Key: {KEY}\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{{\"pa\r\n"
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    let mut client = Client {
+        reader: BufReader::new(stalled),
+    };
+    let reply = client.read_reply().await.expect("a reply");
+    assert_eq!(reply.status, 408);
+    assert_eq!(
+        reply.json(),
+        json!({"error": "the request body did not arrive within 0.3 s"})
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn draining_turns_readyz_off_and_asks_clients_to_close_connections() {
+    let server = start(
+        Server::new()
+            .webhook_key(KEY)
+            .webhooks(webhooks())
+            .drain_delay(Duration::from_millis(600)),
+    )
+    .await;
+    let addr = server.addr;
+    let get = |path: &'static str| async move {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut client = Client {
+            reader: BufReader::new(stream),
+        };
+        client.read_reply().await.unwrap()
+    };
+    assert_eq!(get("/readyz").await.json(), json!({"status": "ok"}));
+    let mut kept = Client::connect(addr).await;
+    let reply = kept.call("/functions/echo", &json!({})).await;
+    assert_eq!(reply.header("connection"), None);
+
+    let stopping = tokio::spawn(server.stop());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let readyz = get("/readyz").await;
+    assert_eq!(
+        (readyz.status, readyz.json()),
+        (503, json!({"status": "draining"}))
+    );
+    assert_eq!(get("/livez").await.status, 200);
+    // Still serving during the drain delay, but asking clients not to reuse connections.
+    let reply = kept
+        .call("/functions/echo", &json!({"params": {"during": "drain"}}))
+        .await;
+    assert_eq!(reply.json(), json!({"success": {"during": "drain"}}));
+    assert_eq!(reply.header("connection"), Some("close"));
+    assert!(kept.is_closed().await);
+    stopping.await.unwrap();
+    assert!(TcpStream::connect(addr).await.is_err());
+}

@@ -242,6 +242,28 @@ async fn serving_with_registration_registers_at_start() {
     let serving = tokio::spawn(bound.serve_until(async {
         let _ = stopped.await;
     }));
+    // /readyz turns 200 once the hooks are registered.
+    let readyz = format!("{public}/readyz");
+    let ready = blocking(move || {
+        let agent = ureq::Agent::new_with_defaults();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let status = agent
+                .get(&readyz)
+                .config()
+                .http_status_as_error(false)
+                .build()
+                .call()
+                .map(|r| r.status().as_u16());
+            if status.as_ref().is_ok_and(|s| *s == 200) || std::time::Instant::now() > deadline {
+                return status;
+            }
+            assert_eq!(status.as_ref().ok(), Some(&503), "/readyz while registering");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    })
+    .await;
+    assert_eq!(ready.unwrap(), 200);
     let p = Arc::clone(&parse);
     blocking(move || assert_eq!(call_whoami(p.url(), &p), (200, json!({"result": "served"}))))
         .await;
@@ -533,7 +555,7 @@ async fn misconfigurations_get_clear_errors() {
         "{error}"
     );
 
-    // The same errors stop `Server::bind` before it serves.
+    // The same errors stop a server that registers when it starts.
     let error = Server::new()
         .handlers_from_attributes(false)
         .webhook_key("k")
@@ -544,6 +566,9 @@ async fn misconfigurations_get_clear_errors() {
         )
         .register_with(with("app", "wrong"))
         .bind()
+        .await
+        .unwrap()
+        .serve_until(std::future::pending())
         .await
         .unwrap_err();
     assert!(

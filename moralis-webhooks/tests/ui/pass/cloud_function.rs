@@ -63,6 +63,17 @@ async fn size(_req: FunctionRequest<serde_json::Value>) -> Result<serde_json::Va
     Ok(serde_json::json!({ "size": 1 }))
 }
 
+/// A handler with its own time limit, in seconds (integer or fractional).
+#[cloud_function("monthlyReport", timeout = 120)]
+async fn monthly_report(_req: FunctionRequest) -> Result<(), Error> {
+    Ok(())
+}
+
+#[cloud_function("quick", timeout = 0.5, crate = moralis_webhooks)]
+async fn quick(_req: FunctionRequest) -> Result<(), Error> {
+    Ok(())
+}
+
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .build()
@@ -90,6 +101,7 @@ fn main() {
     block_on(ping(FunctionRequest::new("ping", Params::default()))).unwrap();
     assert!(block_on(fails(FunctionRequest::new("fails", Params::default()))).is_err());
     let _ = size(FunctionRequest::new("v2:Größe", serde_json::Value::Null));
+    let _ = (monthly_report, quick);
 
     // And the attributes registered each one.
     let webhooks = Webhooks::from_attributes();
@@ -103,6 +115,15 @@ fn main() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["add", "fails", "hello", "ping", "top-score", "v2:Größe"]
+        [
+            "add",
+            "fails",
+            "hello",
+            "monthlyReport",
+            "ping",
+            "quick",
+            "top-score",
+            "v2:Größe"
+        ]
     );
 }
