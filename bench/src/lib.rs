@@ -1,0 +1,1 @@
+//! Shared pieces of the load, soak and speed measurements (see the binaries).
