@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::FutureExt;
 use http::header::{ALLOW, CONTENT_TYPE};
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
@@ -24,6 +24,18 @@ use crate::{reply, Hook, Trigger};
 
 /// The header Parse Server sends its `webhookKey` in.
 pub(crate) const WEBHOOK_KEY_HEADER: &str = "x-parse-webhook-key";
+
+/// The longest request target (path and query) accepted, in bytes: nginx's default limit
+/// of a request line. Longer targets get a JSON 414 here; hyper answers those over its fixed
+/// 65 534 bytes itself, with a bare 414.
+const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+/// The largest header section accepted, in bytes (names and values, plus 4 bytes each for
+/// `": "` and CRLF): nginx's default total. Parse Server sends well under 1 KiB. Larger
+/// sections get a JSON 431 here; hyper answers a bare 431 itself when they do not fit its
+/// read buffer (`max_buf_size`, about 400 KiB, which bounds their memory) or number more
+/// than 100 headers.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// A webhook key; never printed.
 #[derive(Clone)]
@@ -191,7 +203,7 @@ impl App {
         if let Some(response) = self.health_check(&parts.method, parts.uri.path()) {
             return response;
         }
-        let route = match self.route(&parts.method, parts.uri.path(), &parts.headers) {
+        let route = match self.route(&parts.method, &parts.uri, &parts.headers) {
             Ok(route) => route,
             Err(refusal) => return refusal.into_response(),
         };
@@ -201,15 +213,16 @@ impl App {
         self.call(route, body).await
     }
 
-    /// Checks the key, then finds the handler for this method and path.
+    /// Checks the request's size and key, then finds the handler for this method and path.
     pub(crate) fn route(
         &self,
         method: &Method,
-        path: &str,
+        uri: &Uri,
         headers: &HeaderMap,
     ) -> Result<&Route, Refusal> {
+        check_size(uri, headers)?;
         self.check_key(headers)?;
-        let route = self.find(path)?;
+        let route = self.find(uri.path())?;
         if method != Method::POST {
             return Err(Refusal::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -391,6 +404,31 @@ impl App {
             }
         }
     }
+}
+
+/// Refuses a request target or header section larger than any Parse Server sends (see
+/// [`MAX_TARGET_BYTES`] and [`MAX_HEADER_BYTES`]), before anything else looks at them.
+fn check_size(uri: &Uri, headers: &HeaderMap) -> Result<(), Refusal> {
+    let target = uri
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    if target > MAX_TARGET_BYTES {
+        return Err(Refusal::new(
+            StatusCode::URI_TOO_LONG,
+            format!("the request URL is longer than the limit of {MAX_TARGET_BYTES} bytes"),
+        ));
+    }
+    let size: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return Err(Refusal::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("the request headers are larger than the limit of {MAX_HEADER_BYTES} bytes"),
+        ));
+    }
+    Ok(())
 }
 
 /// `{"error": "<message>"}` with status 200: the Parse client gets code 141 and the message.

@@ -96,15 +96,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Public(_) => f.write_str(self.client_message()),
-            Kind::Internal(error) => {
-                write!(f, "{error}")?;
-                let mut source = error.source();
-                while let Some(cause) = source {
-                    write!(f, ": {cause}")?;
-                    source = cause.source();
-                }
-                Ok(())
-            }
+            Kind::Internal(error) => f.write_str(&error_chain(error.as_ref())),
         }
     }
 }
@@ -161,6 +153,18 @@ pub enum ServeError {
     /// An I/O error while serving (installing signal handlers, for example).
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// An error and its sources, `outer: inner: innermost`.
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 impl fmt::Debug for ServeError {

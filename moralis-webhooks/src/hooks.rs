@@ -33,6 +33,7 @@ use rustls_pki_types::CertificateDer;
 use serde_json::{json, Value};
 
 use crate::dispatch::encode_segment;
+use crate::error::error_chain;
 use crate::Hook;
 
 /// How long one request to Parse Server may take.
@@ -741,17 +742,6 @@ fn closed_before_answer(error: &hyper_util::client::legacy::Error) -> bool {
 
 /// A transport failure (connection, TLS, timeout).
 struct Transport(String);
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
 
 #[cfg(test)]
 mod tests {

@@ -80,11 +80,25 @@
 //! are logged in full. A handler that panics is answered the same way, and the server keeps
 //! serving.
 //!
+//! # In production
+//!
+//! Parse Server has no timeout and never retries, so the server protects its clients: a
+//! handler gets 25 s (configurable, also per handler) before the call fails with a clear
+//! error; calls beyond a limit in flight are refused at once; a request must arrive within
+//! a read timeout once it starts, while idle kept-alive connections are never closed
+//! (Parse Server reuses them). `GET /livez` and `GET /readyz` (503 while registering and
+//! draining) need no key. On SIGTERM or Ctrl-C the server drains: `/readyz` turns 503, it
+//! keeps serving for an optional drain delay with `Connection: close`, then stops accepting
+//! and lets calls in flight finish. Several webhook keys can be accepted at once, to rotate
+//! the key. See [`Server`] for the settings.
+//!
 //! # Logging
 //!
 //! The crate logs through [`tracing`](https://docs.rs/tracing): the address and every hook
-//! at start, refused calls, failures. It never logs the webhook key, request bodies, session
-//! tokens or the forwarded headers.
+//! at start, refused calls, failures. Each call runs in a `webhook` span with the fields
+//! `hook` (`function`, `beforeSave`, ...), `name` (function or class), `object_id`,
+//! `outcome` and `duration_ms`. It never logs the webhook key, request bodies, session
+//! tokens, passwords or the forwarded headers.
 //!
 //! [Parse Server]: https://github.com/parse-community/parse-server
 

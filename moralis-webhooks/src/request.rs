@@ -480,9 +480,12 @@ pub(crate) fn decode_function<P: DeserializeOwned>(
     let wire: FunctionBody<'_> = decode_body(body)?;
     if let Some(sent) = wire.function_name.as_deref() {
         if sent != name {
-            return Err(BadRequest::new(format!(
-                "the body calls function `{sent}` but was sent to the route of `{name}`"
-            )));
+            return Err(BadRequest {
+                message: format!(
+                    "the body calls function `{sent}` but was sent to the route of `{name}`"
+                ),
+                summary: format!("the body calls another function than `{name}`, its route's"),
+            });
         }
     }
     let params = match wire.params {
@@ -520,6 +523,11 @@ fn decode_params<P: DeserializeOwned>(json: &str) -> Result<P, Error> {
                 None => format!("invalid parameters: {message}"),
             }
         } else {
+            // A path into deeply nested params can be hundreds of characters long.
+            let path = match path.char_indices().nth(80) {
+                Some((end, _)) => format!("{}…", &path[..end]),
+                None => path,
+            };
             format!("invalid parameter `{path}`: {message}")
         };
         Error::new(message)
@@ -535,9 +543,12 @@ pub(crate) fn decode_trigger(
     let wire: TriggerBody<'_> = decode_body(body)?;
     if let Some(sent) = wire.trigger_name.as_deref() {
         if sent != trigger.as_str() {
-            return Err(BadRequest::new(format!(
-                "the body is a `{sent}` call but was sent to the route of `{trigger}`"
-            )));
+            return Err(BadRequest {
+                message: format!(
+                    "the body is a `{sent}` call but was sent to the route of `{trigger}`"
+                ),
+                summary: format!("the body is not a {trigger} call, as its route is"),
+            });
         }
     }
     let object = wire
@@ -573,9 +584,14 @@ fn received_object(
     match fields.get("className") {
         Some(Value::String(sent)) if sent == class_name => {}
         Some(sent) => {
-            return Err(BadRequest::new(format!(
-                "the body's {what} has className {sent} but was sent to the route of class `{class_name}`"
-            )))
+            return Err(BadRequest {
+                message: format!(
+                    "the body's {what} has className {sent} but was sent to the route of class `{class_name}`"
+                ),
+                summary: format!(
+                    "the body's {what} has another className than `{class_name}`, its route's"
+                ),
+            })
         }
         None => {
             fields.insert("className".to_owned(), Value::from(class_name));

@@ -31,6 +31,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::dispatch::{json_error, seconds, App, Health, Refusal};
+use crate::error::error_chain;
 use crate::{Registrar, ServeError};
 
 /// The transport's own settings.
@@ -244,7 +245,7 @@ async fn serve_http(
     let mut response = if let Some(response) = app.health_check(&parts.method, parts.uri.path()) {
         response
     } else {
-        match app.route(&parts.method, parts.uri.path(), &parts.headers) {
+        match app.route(&parts.method, &parts.uri, &parts.headers) {
             Err(refusal) => refusal.into_response(),
             Ok(route) => {
                 let declared = parts
@@ -259,9 +260,11 @@ async fn serve_http(
                     match tokio::time::timeout(read_timeout, reading).await {
                         Ok(Ok(collected)) => app.call(route, collected.to_bytes()).await,
                         Ok(Err(error)) if error.is::<LengthLimitError>() => app.too_large(),
+                        // hyper's own message ("error reading a body from connection") does
+                        // not say what was wrong; its source does.
                         Ok(Err(error)) => json_error(
                             StatusCode::BAD_REQUEST,
-                            &format!("cannot read the request body: {error}"),
+                            &format!("cannot read the request body: {}", error_chain(&*error)),
                         ),
                         Err(_) => Refusal::new(
                             StatusCode::REQUEST_TIMEOUT,
