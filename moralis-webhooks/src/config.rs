@@ -218,18 +218,23 @@ impl Server {
                     .to_owned(),
             ));
         }
-        if let Some(limit) = set("MORALIS_WEBHOOKS_BODY_LIMIT")? {
-            server.body_limit = limit
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&limit: &usize| limit > 0)
-                .ok_or_else(|| {
-                    invalid(
-                        "MORALIS_WEBHOOKS_BODY_LIMIT",
-                        format!("`{limit}` is not a positive number of bytes"),
-                    )
-                })?;
+        let positive = |name: &'static str, unit: &str| -> Result<Option<usize>, ServeError> {
+            let Some(value) = set(name)? else {
+                return Ok(None);
+            };
+            match value.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(invalid(
+                    name,
+                    format!("`{value}` is not a positive number of {unit}"),
+                )),
+            }
+        };
+        if let Some(bytes) = positive("MORALIS_WEBHOOKS_BODY_LIMIT", "bytes")? {
+            server.body_limit = bytes;
+        }
+        if let Some(calls) = positive("MORALIS_WEBHOOKS_MAX_IN_FLIGHT", "calls")? {
+            server.max_in_flight = calls;
         }
         let seconds = |name: &'static str| -> Result<Option<Duration>, ServeError> {
             let Some(value) = set(name)? else {
@@ -255,100 +260,6 @@ impl Server {
         }
         if let Some(delay) = seconds("MORALIS_WEBHOOKS_DRAIN_DELAY")? {
             server.drain_delay = delay;
-        }
-        if let Some(limit) = set("MORALIS_WEBHOOKS_MAX_IN_FLIGHT")? {
-            server.max_in_flight = limit
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&limit: &usize| limit > 0)
-                .ok_or_else(|| {
-                    invalid(
-                        "MORALIS_WEBHOOKS_MAX_IN_FLIGHT",
-                        format!("`{limit}` is not a positive number of calls"),
-                    )
-                })?;
-        }
-        let flag = |name: &'static str| -> Result<bool, ServeError> {
-            match set(name)? {
-                None => Ok(false),
-                Some(value) => match value.trim().to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" => Ok(true),
-                    "false" | "0" | "no" => Ok(false),
-                    _ => Err(invalid(name, format!("`{value}` is not true or false"))),
-                },
-            }
-        };
-        server.allow_unauthenticated = flag("MORALIS_WEBHOOKS_ALLOW_UNAUTHENTICATED")?;
-        server.register_only = flag("MORALIS_WEBHOOKS_REGISTER_ONLY")?;
-        let registration = [
-            "PARSE_SERVER_URL",
-            "PARSE_SERVER_APPLICATION_ID",
-            "PARSE_SERVER_MASTER_KEY",
-            "MORALIS_WEBHOOKS_PUBLIC_URL",
-        ]
-        .map(|name| set(name).map(|value| (name, value)));
-        let registration = registration.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let missing: Vec<&str> = registration
-            .iter()
-            .filter(|(_, value)| value.is_none())
-            .map(|(name, _)| *name)
-            .collect();
-        match (&registration[..], missing.len()) {
-            (_, 4) => {}
-            (
-                [(_, Some(urls)), (_, Some(app_id)), (_, Some(master_key)), (_, Some(public_url))],
-                0,
-            ) => {
-                let urls = urls.split(',').map(str::trim).filter(|u| !u.is_empty());
-                let registrar = Registrar::new(urls, app_id, master_key, public_url)?;
-                server.registrar = Some(registrar.prune(flag("MORALIS_WEBHOOKS_PRUNE")?));
-            }
-            _ => {
-                return Err(invalid(
-                    "PARSE_SERVER_URL",
-                    format!(
-                        "registering hooks needs PARSE_SERVER_URL, PARSE_SERVER_APPLICATION_ID, \
-                         PARSE_SERVER_MASTER_KEY and MORALIS_WEBHOOKS_PUBLIC_URL; missing: {}",
-                        missing.join(", ")
-                    ),
-                ))
-            }
-        }
-        if server.register_only && server.registrar.is_none() {
-            return Err(invalid(
-                "MORALIS_WEBHOOKS_REGISTER_ONLY",
-                "there is nothing to register with: set PARSE_SERVER_URL, \
-                 PARSE_SERVER_APPLICATION_ID, PARSE_SERVER_MASTER_KEY and MORALIS_WEBHOOKS_PUBLIC_URL"
-                    .to_owned(),
-            ));
-        }
-        if let Some(limit) = set("MORALIS_WEBHOOKS_BODY_LIMIT")? {
-            server.body_limit = limit
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&limit: &usize| limit > 0)
-                .ok_or_else(|| {
-                    invalid(
-                        "MORALIS_WEBHOOKS_BODY_LIMIT",
-                        format!("`{limit}` is not a positive number of bytes"),
-                    )
-                })?;
-        }
-        if let Some(timeout) = set("MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT")? {
-            let seconds: f64 = timeout
-                .trim()
-                .parse()
-                .ok()
-                .filter(|s: &f64| s.is_finite() && *s >= 0.0)
-                .ok_or_else(|| {
-                    invalid(
-                        "MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT",
-                        format!("`{timeout}` is not a number of seconds"),
-                    )
-                })?;
-            server.shutdown_timeout = Duration::from_secs_f64(seconds);
         }
         Ok(server)
     }
