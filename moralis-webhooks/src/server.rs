@@ -12,6 +12,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -24,10 +25,9 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
 use crate::dispatch::{json_error, seconds, App, Health, Refusal};
@@ -86,7 +86,7 @@ impl BoundServer {
             registrar,
         } = self;
         announce(addr, &app);
-        let graceful = GracefulShutdown::new();
+        let connections = Connections::new();
         let mut shutdown = std::pin::pin!(shutdown);
         let starting = registrar.is_some();
         app.set_health(if starting {
@@ -110,7 +110,7 @@ impl BoundServer {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _peer)) => {
-                        serve_connection(stream, &app, &transport, &graceful);
+                        serve_connection(stream, &app, &transport, &connections);
                     }
                     Err(error) => {
                         // Out of file descriptors, for example: wait, do not spin or stop.
@@ -147,17 +147,31 @@ impl BoundServer {
                 tokio::select! {
                     accepted = listener.accept() => {
                         if let Ok((stream, _)) = accepted {
-                            serve_connection(stream, &app, &transport, &graceful);
+                            serve_connection(stream, &app, &transport, &connections);
                         }
                     }
                     () = &mut delay => break,
                 }
             }
         }
-        drop(listener);
+        // Connections the kernel has queued carry calls already sent: serve them rather
+        // than let closing the listener reset them.
+        match listener.into_std() {
+            Ok(listener) => {
+                while let Ok((stream, _)) = listener.accept() {
+                    let stream = stream
+                        .set_nonblocking(true)
+                        .and_then(|()| TcpStream::from_std(stream));
+                    if let Ok(stream) = stream {
+                        serve_connection(stream, &app, &transport, &connections);
+                    }
+                }
+            }
+            Err(error) => tracing::debug!("cannot take the queued connections: {error}"),
+        }
         tracing::info!("shutting down: no new connections; letting calls in flight finish");
         let deadline = transport.shutdown_timeout;
-        match tokio::time::timeout(deadline, graceful.shutdown()).await {
+        match tokio::time::timeout(deadline, connections.close_all()).await {
             Ok(()) => tracing::info!("all calls finished; stopped"),
             Err(_) => tracing::warn!(
                 "calls still running after the shutdown timeout of {deadline:?}; stopping anyway"
@@ -170,12 +184,62 @@ impl BoundServer {
     }
 }
 
+/// The open connections: tells them to close, and learns when all have.
+struct Connections {
+    stop: watch::Sender<bool>,
+    open: mpsc::Sender<()>,
+    all_closed: mpsc::Receiver<()>,
+}
+
+/// What a connection's task holds: the stop signal, and its place among the open ones.
+struct ConnectionHandle {
+    stop: watch::Receiver<bool>,
+    _open: mpsc::Sender<()>,
+}
+
+impl Connections {
+    fn new() -> Self {
+        let (open, all_closed) = mpsc::channel(1);
+        Connections {
+            stop: watch::Sender::new(false),
+            open,
+            all_closed,
+        }
+    }
+
+    fn handle(&self) -> ConnectionHandle {
+        ConnectionHandle {
+            stop: self.stop.subscribe(),
+            _open: self.open.clone(),
+        }
+    }
+
+    /// Asks every connection to close once its call is answered; completes when all did.
+    async fn close_all(self) {
+        let Connections {
+            stop,
+            open,
+            mut all_closed,
+        } = self;
+        drop(open);
+        stop.send_replace(true);
+        // Every handle dropped: `recv` sees the channel closed.
+        let _ = all_closed.recv().await;
+    }
+}
+
 /// Serves one connection on its own task.
+///
+/// At shutdown, a connection that is idle or in the middle of a call is told to close once
+/// its call is answered (idle ones close at once). A connection that has not received a
+/// byte yet was opened for a call that is on its way (a load balancer's, say): it is left
+/// to receive it and answer it with `Connection: close`, within the read timeout; hyper's
+/// own graceful shutdown would close it unanswered.
 fn serve_connection(
     stream: TcpStream,
     app: &Arc<App>,
     transport: &Transport,
-    graceful: &GracefulShutdown,
+    connections: &Connections,
 ) {
     // Without it, Nagle's algorithm and delayed ACKs add ~40 ms per call.
     if let Err(error) = stream.set_nodelay(true) {
@@ -204,18 +268,48 @@ fn serve_connection(
     let connection = http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
-    let connection = graceful.watch(connection);
+    let ConnectionHandle { mut stop, _open } = connections.handle();
     tokio::spawn(async move {
-        tokio::select! {
-            result = connection => {
-                if let Err(error) = result {
-                    tracing::debug!("connection ended with an error: {error}");
+        let _open = _open;
+        let mut connection = std::pin::pin!(connection);
+        let mut stopping = false;
+        // Set at shutdown for a connection that has not received a byte yet.
+        let mut first_byte_by: Option<Instant> = None;
+        loop {
+            let first_byte_overdue = async {
+                match first_byte_by {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => std::future::pending().await,
                 }
-            }
-            () = watch.head_overdue(read_timeout) => {
-                tracing::debug!(
-                    "closed a connection whose request headers did not arrive within {read_timeout:?}"
-                );
+            };
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!("connection ended with an error: {error}");
+                    }
+                    break;
+                }
+                () = watch.head_overdue(read_timeout) => {
+                    tracing::debug!(
+                        "closed a connection whose request headers did not arrive within {read_timeout:?}"
+                    );
+                    break;
+                }
+                _ = stop.wait_for(|stop| *stop), if !stopping => {
+                    stopping = true;
+                    if watch.has_received_bytes() {
+                        connection.as_mut().graceful_shutdown();
+                    } else {
+                        first_byte_by = Some(Instant::now() + read_timeout);
+                    }
+                }
+                () = first_byte_overdue => {
+                    if !watch.has_received_bytes() {
+                        break;
+                    }
+                    // Its call arrived and is answered with `Connection: close`.
+                    first_byte_by = None;
+                }
             }
         }
     });
@@ -304,6 +398,7 @@ enum Phase {
 struct RequestWatch {
     phase: Mutex<Phase>,
     changed: Notify,
+    received_bytes: AtomicBool,
 }
 
 impl Default for RequestWatch {
@@ -311,6 +406,7 @@ impl Default for RequestWatch {
         RequestWatch {
             phase: Mutex::new(Phase::Idle),
             changed: Notify::new(),
+            received_bytes: AtomicBool::new(false),
         }
     }
 }
@@ -325,8 +421,14 @@ impl RequestWatch {
         self.changed.notify_one();
     }
 
+    /// Whether the connection has received anything yet.
+    fn has_received_bytes(&self) -> bool {
+        self.received_bytes.load(Ordering::Acquire)
+    }
+
     /// Bytes arrived: an idle connection starts a request.
     fn bytes_arrived(&self) {
+        self.received_bytes.store(true, Ordering::Release);
         let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
         if *phase == Phase::Idle {
             *phase = Phase::Head(Instant::now());
