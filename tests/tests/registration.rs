@@ -258,7 +258,11 @@ async fn serving_with_registration_registers_at_start() {
             if status.as_ref().is_ok_and(|s| *s == 200) || std::time::Instant::now() > deadline {
                 return status;
             }
-            assert_eq!(status.as_ref().ok(), Some(&503), "/readyz while registering");
+            assert_eq!(
+                status.as_ref().ok(),
+                Some(&503),
+                "/readyz while registering"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     })
