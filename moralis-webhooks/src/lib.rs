@@ -105,6 +105,7 @@
 mod config;
 mod dispatch;
 mod error;
+mod fields;
 mod handler;
 mod hooks;
 mod names;

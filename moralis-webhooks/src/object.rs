@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::fields::{Field, Fields, SECRET_KEYS};
 use crate::Error;
 
 /// Keys Parse Server owns: it ignores them in a beforeSave reply (and `objectId` counts only
@@ -29,10 +30,14 @@ pub(crate) const SERVER_KEYS: [&str; 3] = ["className", "createdAt", "updatedAt"
 /// Server only what must be written (see the crate documentation on replies): fields nobody
 /// touched are never rewritten, and pending operations of the client stay atomic.
 ///
+/// Fields are decoded only when read: a field the handler never reads goes back to Parse
+/// Server as the JSON text it arrived as, so a large object costs little more than its
+/// bytes.
+///
 /// `Debug` output hides `password`, `sessionToken` and `authData` values, at any depth.
 #[derive(Clone)]
 pub struct ParseObject {
-    fields: Arc<Map<String, Value>>,
+    fields: Arc<Fields>,
     edited: Vec<String>,
     from_request: bool,
 }
@@ -40,30 +45,26 @@ pub struct ParseObject {
 impl ParseObject {
     /// A new, empty object of the given class.
     pub fn new(class_name: impl Into<String>) -> Self {
-        let mut fields = Map::new();
+        let mut fields = Fields::default();
         fields.insert("className".to_owned(), Value::String(class_name.into()));
-        ParseObject {
-            fields: Arc::new(fields),
-            edited: Vec::new(),
-            from_request: false,
-        }
+        ParseObject::with_fields(fields, false)
     }
 
     /// An object made of these fields (`className` included, if it should have one).
     pub fn from_map(fields: Map<String, Value>) -> Self {
-        ParseObject {
-            fields: Arc::new(fields),
-            edited: Vec::new(),
-            from_request: false,
-        }
+        ParseObject::with_fields(Fields::from_map(fields), false)
     }
 
     /// The object of a webhook request, as received.
-    pub(crate) fn received(fields: Map<String, Value>) -> Self {
+    pub(crate) fn received(fields: Fields) -> Self {
+        ParseObject::with_fields(fields, true)
+    }
+
+    fn with_fields(fields: Fields, from_request: bool) -> Self {
         ParseObject {
             fields: Arc::new(fields),
             edited: Vec::new(),
-            from_request: true,
+            from_request,
         }
     }
 
@@ -88,7 +89,7 @@ impl ParseObject {
     }
 
     fn str_field(&self, key: &str) -> Option<&str> {
-        self.fields.get(key).and_then(Value::as_str)
+        self.fields.get(key)?.value()?.as_str()
     }
 
     /// Decodes field `key` as `T`.
@@ -114,19 +115,21 @@ impl ParseObject {
         })
     }
 
-    /// The raw JSON value of field `key`.
+    /// The JSON value of field `key`, decoded (once) if it was not yet. `None` when the
+    /// object has no such field, or when its value nests deeper than 128 levels (which
+    /// [`get`](Self::get) reports as an error).
     pub fn get_raw(&self, key: &str) -> Option<&Value> {
-        self.fields.get(key)
+        self.fields.get(key)?.value()
     }
 
-    /// Mutable access to the raw value of field `key`; the field counts as changed by the
+    /// Mutable access to the value of field `key`; the field counts as changed by the
     /// handler.
     pub fn get_raw_mut(&mut self, key: &str) -> Option<&mut Value> {
         if !self.fields.contains_key(key) {
             return None;
         }
         self.mark_edited(key);
-        Arc::make_mut(&mut self.fields).get_mut(key)
+        Arc::make_mut(&mut self.fields).get_mut(key)?.value_mut()
     }
 
     /// Whether the object has field `key`.
@@ -139,7 +142,7 @@ impl ParseObject {
     /// Only a beforeSave on update sees these: they are the client's changes, applied by
     /// Parse Server atomically after the hook.
     pub fn pending_op(&self, key: &str) -> Option<&str> {
-        pending_op(self.fields.get(key)?)
+        pending_op(self.fields.get(key)?.value()?)
     }
 
     /// Sets field `key`, replacing any value or pending operation it had.
@@ -166,17 +169,22 @@ impl ParseObject {
     /// field (the reply carries `{"__op": "Delete"}` for it).
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         self.mark_edited(key);
-        Arc::make_mut(&mut self.fields).remove(key)
+        Arc::make_mut(&mut self.fields)
+            .remove(key)
+            .map(Field::into_value)
     }
 
     /// The field names, in the order received.
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.fields.keys().map(String::as_str)
+        self.fields.iter().map(|(key, _)| key)
     }
 
-    /// The fields, in the order received.
+    /// The fields with their values, decoded (once) if they were not yet, in the order
+    /// received. A value nested deeper than 128 levels is left out.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
-        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+        self.fields
+            .iter()
+            .filter_map(|(key, field)| Some((key, field.value()?)))
     }
 
     /// The number of fields, `className` and the timestamps included.
@@ -189,14 +197,16 @@ impl ParseObject {
         self.fields.is_empty()
     }
 
-    /// The fields as a JSON map.
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.fields
+    /// The fields as a JSON map (every value decoded and copied).
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.fields.to_map()
     }
 
     /// The fields as a JSON map, moved out without copying when possible.
     pub fn into_map(self) -> Map<String, Value> {
-        Arc::try_unwrap(self.fields).unwrap_or_else(|shared| (*shared).clone())
+        Arc::try_unwrap(self.fields)
+            .unwrap_or_else(|shared| (*shared).clone())
+            .into_map()
     }
 
     fn mark_edited(&mut self, key: &str) {
@@ -205,7 +215,7 @@ impl ParseObject {
         }
     }
 
-    /// The fields the handler changed, in order, with whether the object still has them.
+    /// Whether the handler set, changed or removed field `key`.
     pub(crate) fn is_edited(&self, key: &str) -> bool {
         self.edited.iter().any(|k| k == key)
     }
@@ -215,7 +225,7 @@ impl ParseObject {
         self.edited
             .iter()
             .map(String::as_str)
-            .filter(|k| !self.fields.contains_key(*k))
+            .filter(|k| !self.fields.contains_key(k))
     }
 
     /// Whether this is a request's object that the handler did not change.
@@ -223,7 +233,11 @@ impl ParseObject {
         self.from_request && self.edited.is_empty()
     }
 
-    pub(crate) fn shared_fields(&self) -> &Arc<Map<String, Value>> {
+    pub(crate) fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    pub(crate) fn shared_fields(&self) -> &Arc<Fields> {
         &self.fields
     }
 }
@@ -236,9 +250,7 @@ impl PartialEq for ParseObject {
 
 impl fmt::Debug for ParseObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ParseObject")
-            .field(&Redacted::map(&self.fields))
-            .finish()
+        f.debug_tuple("ParseObject").field(&*self.fields).finish()
     }
 }
 
@@ -250,7 +262,7 @@ impl Serialize for ParseObject {
 
 impl<'de> Deserialize<'de> for ParseObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Map::deserialize(deserializer).map(ParseObject::from_map)
+        Fields::deserialize(deserializer).map(|fields| ParseObject::with_fields(fields, false))
     }
 }
 
@@ -266,13 +278,13 @@ pub(crate) enum FieldOwner {
     Params,
 }
 
-/// Decodes an optional JSON value as `T`, with a message naming the field.
+/// Decodes an optional field as `T`, with a message naming the field.
 pub(crate) fn decode_field<T: DeserializeOwned>(
-    value: Option<&Value>,
+    field: Option<&Field>,
     key: &str,
     owner: impl FnOnce() -> FieldOwner,
 ) -> Result<T, Error> {
-    let Some(value) = value else {
+    let Some(field) = field else {
         return T::deserialize(&Value::Null).map_err(|_| {
             Error::new(match owner() {
                 FieldOwner::Params => format!("missing parameter `{key}`"),
@@ -281,62 +293,31 @@ pub(crate) fn decode_field<T: DeserializeOwned>(
             })
         });
     };
-    T::deserialize(value).map_err(|error| {
+    field.decode::<T>().map_err(|error| {
         let prefix = match owner() {
             FieldOwner::Params => format!("invalid parameter `{key}`"),
             FieldOwner::Object(class) => format!("{class}: invalid field `{key}`"),
             FieldOwner::User => format!("user: invalid field `{key}`"),
         };
-        Error::new(match pending_op(value) {
+        Error::new(match field.value().and_then(pending_op) {
             Some(op) => format!("{prefix}: it holds a pending `{op}` operation, not a value"),
             // serde's message quotes the value, which must not reach logs.
             None if SECRET_KEYS.contains(&key) => format!("{prefix}: it has another type"),
-            None => format!("{prefix}: {error}"),
+            None => format!("{prefix}: {}", without_position(&error)),
         })
     })
 }
 
-/// Keys whose values never appear in `Debug` output or logs.
-const SECRET_KEYS: [&str; 5] = [
-    "password",
-    "sessionToken",
-    "authData",
-    "_hashed_password",
-    "_session_token",
-];
-
-/// `Debug` for JSON that prints `<redacted>` instead of secret values, at any depth.
-pub(crate) struct Redacted<'a>(&'a Value);
-
-impl<'a> Redacted<'a> {
-    pub(crate) fn map(map: &'a Map<String, Value>) -> RedactedMap<'a> {
-        RedactedMap(map)
+/// serde_json's message without the ` at line 1 column 7` it adds for text it parsed.
+pub(crate) fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    if error.line() == 0 {
+        return message;
     }
-}
-
-pub(crate) struct RedactedMap<'a>(&'a Map<String, Value>);
-
-impl fmt::Debug for RedactedMap<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut map = f.debug_map();
-        for (key, value) in self.0 {
-            if SECRET_KEYS.contains(&key.as_str()) {
-                map.entry(key, &format_args!("<redacted>"));
-            } else {
-                map.entry(key, &Redacted(value));
-            }
-        }
-        map.finish()
-    }
-}
-
-impl fmt::Debug for Redacted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Value::Object(map) => RedactedMap(map).fmt(f),
-            Value::Array(items) => f.debug_list().entries(items.iter().map(Redacted)).finish(),
-            other => fmt::Debug::fmt(other, f),
-        }
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(stripped) => stripped.to_owned(),
+        None => message,
     }
 }
 
@@ -346,10 +327,7 @@ mod tests {
     use serde_json::json;
 
     fn object(value: Value) -> ParseObject {
-        match value {
-            Value::Object(map) => ParseObject::received(map),
-            _ => unreachable!("test objects are JSON objects"),
-        }
+        ParseObject::received(serde_json::from_value(value).unwrap())
     }
 
     #[test]

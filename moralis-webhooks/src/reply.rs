@@ -14,10 +14,9 @@
 //! - afterSave, beforeDelete, afterDelete: `{"success": true}`. An object would replace the
 //!   client's response to its save.
 
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
+use crate::fields::Fields;
 use crate::object::SERVER_KEYS;
 use crate::ParseObject;
 
@@ -46,72 +45,70 @@ pub(crate) fn error(message: &str) -> Vec<u8> {
 }
 
 /// The reply to a beforeSave whose handler returned `object`; `original` is the stored
-/// object on update, `None` on create.
+/// object on update, `None` on create. Fields the handler did not touch are written as the
+/// JSON text they arrived as.
 pub(crate) fn before_save(
     object: &ParseObject,
-    original: Option<&Map<String, Value>>,
+    original: Option<&Fields>,
 ) -> Result<Vec<u8>, serde_json::Error> {
     if object.is_unchanged_request_object() {
         return Ok(NO_CHANGE.to_vec());
     }
-    success(&Changes { object, original })
-}
-
-/// The fields to write, serialized straight from the object without copying it.
-struct Changes<'a> {
-    object: &'a ParseObject,
-    original: Option<&'a Map<String, Value>>,
-}
-
-impl Serialize for Changes<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        for (key, value) in self.object.iter() {
-            if SERVER_KEYS.contains(&key) {
-                continue;
+    let fields = object.fields();
+    let mut body = Vec::with_capacity(fields.len() * 16 + 16);
+    body.extend_from_slice(br#"{"success":{"#);
+    let mut first = true;
+    let mut entry = |body: &mut Vec<u8>, key: &str| -> Result<(), serde_json::Error> {
+        if !std::mem::take(&mut first) {
+            body.push(b',');
+        }
+        serde_json::to_writer(&mut *body, key)?;
+        body.push(b':');
+        Ok(())
+    };
+    let original = original.map(Fields::index);
+    for (key, field) in fields.iter() {
+        if SERVER_KEYS.contains(&key) {
+            continue;
+        }
+        let keep = match &original {
+            None => true,
+            Some(original) => {
+                key != "objectId"
+                    && (object.is_edited(key)
+                        || original
+                            .get(key)
+                            .is_none_or(|stored| !field.same_as(stored)))
             }
-            let keep = match self.original {
-                None => true,
-                Some(original) => {
-                    key != "objectId"
-                        && (self.object.is_edited(key) || original.get(key) != Some(value))
-                }
-            };
-            if keep {
-                map.serialize_entry(key, value)?;
+        };
+        if keep {
+            entry(&mut body, key)?;
+            field.write_json(&mut body)?;
+        }
+    }
+    if let Some(original) = &original {
+        for key in object.removed_keys() {
+            if original.get(key).is_some() && !SERVER_KEYS.contains(&key) && key != "objectId" {
+                entry(&mut body, key)?;
+                body.extend_from_slice(br#"{"__op":"Delete"}"#);
             }
         }
-        if let Some(original) = self.original {
-            for key in self.object.removed_keys() {
-                if original.contains_key(key) && !SERVER_KEYS.contains(&key) && key != "objectId" {
-                    map.serialize_entry(key, &DeleteOp)?;
-                }
-            }
-        }
-        map.end()
     }
-}
-
-/// `{"__op": "Delete"}`.
-struct DeleteOp;
-
-impl Serialize for DeleteOp {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry("__op", "Delete")?;
-        map.end()
-    }
+    body.extend_from_slice(b"}}");
+    Ok(body)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn received(value: Value) -> ParseObject {
-        serde_json::from_value::<Map<String, Value>>(value)
-            .map(ParseObject::received)
-            .unwrap()
+        ParseObject::received(fields(value))
+    }
+
+    fn fields(value: Value) -> Fields {
+        serde_json::from_value(value).unwrap()
     }
 
     fn parsed(body: &[u8]) -> Value {
@@ -141,7 +138,10 @@ mod tests {
         assert_eq!(before_save(&create, None).unwrap(), b"{}");
         let original = json!({"className": "GameScore", "objectId": "x", "score": 1});
         let update = received(json!({"className": "GameScore", "objectId": "x", "score": 2}));
-        assert_eq!(before_save(&update, original.as_object()).unwrap(), b"{}");
+        assert_eq!(
+            before_save(&update, Some(&fields(original.clone()))).unwrap(),
+            b"{}"
+        );
     }
 
     #[test]
@@ -167,7 +167,7 @@ mod tests {
         object.set("reviewed", true);
         object.remove("extra");
         assert_eq!(
-            parsed(&before_save(&object, original.as_object()).unwrap()),
+            parsed(&before_save(&object, Some(&fields(original.clone()))).unwrap()),
             json!({"success": {"score": {"__op": "Increment", "amount": 5}, "level": 4,
                                "flag": true, "reviewed": true,
                                "extra": {"__op": "Delete"}}})
@@ -181,7 +181,7 @@ mod tests {
                                          "score": 1, "junk": "client sent"}));
         object.remove("junk");
         assert_eq!(
-            parsed(&before_save(&object, original.as_object()).unwrap()),
+            parsed(&before_save(&object, Some(&fields(original.clone()))).unwrap()),
             json!({"success": {}})
         );
     }

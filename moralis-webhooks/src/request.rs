@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::object::{decode_field, FieldOwner, Redacted};
+use crate::fields::Fields;
+use crate::object::{decode_field, without_position, FieldOwner};
 use crate::{Error, ParseObject};
 
 /// The four class triggers a webhook can serve.
@@ -87,10 +88,11 @@ impl FromStr for Trigger {
 ///
 /// Parse Server re-encodes some of them before the webhook sees them: a
 /// `{"__type": "Date"}` parameter arrives as a plain ISO string, and a pointer may arrive as
-/// `{"objectId": "..."}` only.
+/// `{"objectId": "..."}` only. Each parameter is decoded only when read; returned as the
+/// function's result, unread ones are sent back as the JSON text they arrived as.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Params(Map<String, Value>);
+pub struct Params(Fields);
 
 impl Params {
     /// Decodes parameter `name` as `T`; a missing parameter decodes from `null` (so
@@ -99,9 +101,9 @@ impl Params {
         decode_field(self.0.get(name), name, || FieldOwner::Params)
     }
 
-    /// The raw JSON value of parameter `name`.
+    /// The JSON value of parameter `name` (see [`ParseObject::get_raw`]).
     pub fn get_raw(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
+        self.0.get(name)?.value()
     }
 
     /// Whether the client sent parameter `name`.
@@ -109,9 +111,11 @@ impl Params {
         self.0.contains_key(name)
     }
 
-    /// The parameters, in the order received.
+    /// The parameters, decoded, in the order received (see [`ParseObject::iter`]).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.0
+            .iter()
+            .filter_map(|(key, field)| Some((key, field.value()?)))
     }
 
     /// The number of parameters.
@@ -124,28 +128,26 @@ impl Params {
         self.0.is_empty()
     }
 
-    /// The parameters as a JSON map.
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+    /// The parameters as a JSON map (every value decoded and copied).
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.0.to_map()
     }
 
     /// The parameters as a JSON map, moved out.
     pub fn into_map(self) -> Map<String, Value> {
-        self.0
+        self.0.into_map()
     }
 }
 
 impl From<Map<String, Value>> for Params {
     fn from(map: Map<String, Value>) -> Self {
-        Params(map)
+        Params(Fields::from_map(map))
     }
 }
 
 impl fmt::Debug for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Params")
-            .field(&Redacted::map(&self.0))
-            .finish()
+        f.debug_tuple("Params").field(&self.0).finish()
     }
 }
 
@@ -157,12 +159,12 @@ impl fmt::Debug for Params {
 /// `Debug` output hides the session token and `authData`.
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(transparent)]
-pub struct User(Map<String, Value>);
+pub struct User(Fields);
 
 impl User {
     /// A user with these fields (`objectId`, `username`, ...), for tests.
     pub fn from_map(fields: Map<String, Value>) -> Self {
-        User(fields)
+        User(Fields::from_map(fields))
     }
 
     /// The user's `objectId` (`""` if Parse Server sent none, which it does not do).
@@ -190,26 +192,24 @@ impl User {
         decode_field(self.0.get(key), key, || FieldOwner::User)
     }
 
-    /// The raw JSON value of field `key`.
+    /// The JSON value of field `key` (see [`ParseObject::get_raw`]).
     pub fn get_raw(&self, key: &str) -> Option<&Value> {
-        self.0.get(key)
+        self.0.get(key)?.value()
     }
 
     /// The user's fields as a JSON map (it holds the session token).
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.0.to_map()
     }
 
     fn str_field(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(Value::as_str)
+        self.0.get(key)?.value()?.as_str()
     }
 }
 
 impl fmt::Debug for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("User")
-            .field(&Redacted::map(&self.0))
-            .finish()
+        f.debug_tuple("User").field(&self.0).finish()
     }
 }
 
@@ -220,29 +220,29 @@ impl fmt::Debug for User {
 /// client used the master key. `Debug` output therefore lists the header names only.
 #[derive(Clone, Default, PartialEq, Deserialize)]
 #[serde(transparent)]
-pub struct Headers(Map<String, Value>);
+pub struct Headers(Fields);
 
 impl Headers {
     /// The value of header `name` (case-insensitive), if it is a string.
     pub fn get(&self, name: &str) -> Option<&str> {
-        let value = match self.0.get(name) {
-            Some(value) => Some(value),
+        let field = match self.0.get(name) {
+            Some(field) => Some(field),
             None if name.bytes().any(|b| b.is_ascii_uppercase()) => {
                 self.0.get(&name.to_ascii_lowercase())
             }
             None => None,
         };
-        value.and_then(Value::as_str)
+        field?.value()?.as_str()
     }
 
     /// The header names.
     pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.0.keys().map(String::as_str)
+        self.0.iter().map(|(name, _)| name)
     }
 
     /// The headers as a JSON map (values are strings, or arrays for repeated headers).
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.0.to_map()
     }
 
     /// The number of headers.
@@ -258,14 +258,14 @@ impl Headers {
 
 impl From<Map<String, Value>> for Headers {
     fn from(map: Map<String, Value>) -> Self {
-        Headers(map)
+        Headers(Fields::from_map(map))
     }
 }
 
 impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Headers")
-            .field("names", &self.0.keys().collect::<Vec<_>>())
+            .field("names", &self.names().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -436,8 +436,8 @@ struct FunctionBody<'a> {
 struct TriggerBody<'a> {
     #[serde(borrow)]
     trigger_name: Option<Cow<'a, str>>,
-    object: Option<Map<String, Value>>,
-    original: Option<Map<String, Value>>,
+    object: Option<Fields>,
+    original: Option<Fields>,
     #[serde(default)]
     master: Option<bool>,
     #[serde(default)]
@@ -458,6 +458,11 @@ fn decode_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, BadRequest> 
             "the body is not a webhook request: expected a JSON object".to_owned(),
         ));
     }
+    if nests_deeper_than(body, MAX_DEPTH) {
+        return Err(BadRequest::new(format!(
+            "the body is not a webhook request: it nests deeper than {MAX_DEPTH} levels"
+        )));
+    }
     serde_json::from_slice(body).map_err(|error| BadRequest {
         message: format!("the body is not a webhook request: {error}"),
         summary: format!(
@@ -467,6 +472,41 @@ fn decode_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, BadRequest> 
             error.column()
         ),
     })
+}
+
+/// The deepest nesting of arrays and objects accepted in a body: serde_json's own limit
+/// when it decodes a value. Fields are kept as text until read, so without this check a
+/// value too deep to decode could reach a handler.
+const MAX_DEPTH: usize = 128;
+
+/// Whether arrays and objects in `json` nest deeper than `limit`, strings aside: one pass
+/// over the bytes, a few instructions each.
+fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut bytes = json.iter();
+    while let Some(&byte) = bytes.next() {
+        match byte {
+            b'"' => loop {
+                match bytes.next() {
+                    Some(b'"') => break,
+                    Some(b'\\') => {
+                        bytes.next();
+                    }
+                    Some(_) => {}
+                    None => return false,
+                }
+            },
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Decodes a function call for the function served at `name`.
@@ -506,17 +546,15 @@ pub(crate) fn decode_function<P: DeserializeOwned>(
 }
 
 fn decode_params<P: DeserializeOwned>(json: &str) -> Result<P, Error> {
+    // Most calls decode: tracking the path costs, so it is only done again to explain a
+    // failure.
+    if let Ok(params) = serde_json::from_str(json) {
+        return Ok(params);
+    }
     let mut deserializer = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        let mut message = inner.to_string();
-        if inner.line() > 0 {
-            let position = format!(" at line {} column {}", inner.line(), inner.column());
-            if let Some(stripped) = message.strip_suffix(&position) {
-                message.truncate(stripped.len());
-            }
-        }
+        let message = without_position(error.inner());
         let message = if path == "." || path.is_empty() {
             match message.strip_prefix("missing field ") {
                 Some(field) => format!("missing parameter {field}"),
@@ -577,13 +615,14 @@ pub(crate) fn decode_trigger(
 }
 
 fn received_object(
-    mut fields: Map<String, Value>,
+    mut fields: Fields,
     class_name: &str,
     what: &str,
 ) -> Result<ParseObject, BadRequest> {
-    match fields.get("className") {
-        Some(Value::String(sent)) if sent == class_name => {}
+    match fields.get("className").map(|field| field.value()) {
+        Some(Some(Value::String(sent))) if sent == class_name => {}
         Some(sent) => {
+            let sent = sent.map_or_else(|| "(nested too deep)".to_owned(), Value::to_string);
             return Err(BadRequest {
                 message: format!(
                     "the body's {what} has className {sent} but was sent to the route of class `{class_name}`"
@@ -591,11 +630,9 @@ fn received_object(
                 summary: format!(
                     "the body's {what} has another className than `{class_name}`, its route's"
                 ),
-            })
+            });
         }
-        None => {
-            fields.insert("className".to_owned(), Value::from(class_name));
-        }
+        None => fields.insert("className".to_owned(), Value::from(class_name)),
     }
     Ok(ParseObject::received(fields))
 }
@@ -607,6 +644,24 @@ mod tests {
 
     fn body(value: Value) -> Vec<u8> {
         serde_json::to_vec(&value).unwrap()
+    }
+
+    #[test]
+    fn nesting_is_measured_outside_strings() {
+        let deep = |n: usize| format!("{{\"a\": {}1{}}}", "[".repeat(n), "]".repeat(n));
+        assert!(!nests_deeper_than(deep(127).as_bytes(), 128));
+        assert!(nests_deeper_than(deep(128).as_bytes(), 128));
+        // Brackets in strings, escaped quotes, and closing brackets count right.
+        let tricky = format!(
+            r#"{{"s": "[[[{{\"[[", "t": [{}], "u": {{"v": "\\"}}}}"#,
+            "[]".repeat(300)
+        );
+        assert!(!nests_deeper_than(tricky.as_bytes(), 3));
+        assert!(nests_deeper_than(br#"{"a": [{"b": [1]}]}"#, 3));
+        assert!(!nests_deeper_than(
+            br#"{"a": [{"b": 1}], "c": [{"d": 2}]}"#,
+            3
+        ));
     }
 
     #[test]

@@ -724,7 +724,7 @@ fn function_request_carries_params_user_installation_context_headers_and_ip() {
     let req = seen.take().pop().expect("the handler ran");
     assert_eq!(req.function_name, "probeFields");
     assert_eq!(
-        Value::Object(req.params.as_map().clone()),
+        Value::Object(req.params.to_map()),
         json!({"name": "world", "n": 3, "nested": {"a": [1, true]}})
     );
     assert_eq!(req.param::<String>("name").unwrap(), "world");

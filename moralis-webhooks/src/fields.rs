@@ -1,0 +1,396 @@
+//! JSON objects decoded lazily: each field keeps the JSON text it arrived as, and is decoded
+//! only when a handler reads it. Unread fields go back to Parse Server as they came, so a
+//! large object is never turned into a tree of values and back.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// One field's value: the JSON text received, its decoded value, or both.
+#[derive(Clone)]
+pub(crate) struct Field {
+    /// The text as received; `None` once the value was replaced or changed in place.
+    raw: Option<Box<RawValue>>,
+    /// The decoded value: filled on first read (`None` inside when the text nests deeper
+    /// than the decoder allows), or set by the handler.
+    value: OnceLock<Option<Value>>,
+}
+
+impl Field {
+    pub(crate) fn new(value: Value) -> Self {
+        Field {
+            raw: None,
+            value: OnceLock::from(Some(value)),
+        }
+    }
+
+    fn received(raw: Box<RawValue>) -> Self {
+        Field {
+            raw: Some(raw),
+            value: OnceLock::new(),
+        }
+    }
+
+    /// The decoded value; `None` only for text nested too deep to decode.
+    pub(crate) fn value(&self) -> Option<&Value> {
+        self.value
+            .get_or_init(|| {
+                let raw = self.raw.as_ref()?;
+                serde_json::from_str(raw.get()).ok()
+            })
+            .as_ref()
+    }
+
+    /// The value, to change in place: the text received no longer stands for it.
+    pub(crate) fn value_mut(&mut self) -> Option<&mut Value> {
+        self.value();
+        self.raw = None;
+        self.value.get_mut()?.as_mut()
+    }
+
+    /// The value, moved out.
+    pub(crate) fn into_value(self) -> Value {
+        self.value();
+        match self.value.into_inner() {
+            Some(Some(value)) => value,
+            _ => Value::Null,
+        }
+    }
+
+    /// Decodes the value as `T`, from the text received when it is still there.
+    pub(crate) fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        match (&self.raw, self.value.get()) {
+            (Some(raw), _) => serde_json::from_str(raw.get()),
+            (None, Some(Some(value))) => T::deserialize(value),
+            (None, _) => T::deserialize(&Value::Null),
+        }
+    }
+
+    /// Whether two fields hold the same JSON value: the same text, or equal values.
+    pub(crate) fn same_as(&self, other: &Field) -> bool {
+        if let (Some(a), Some(b)) = (&self.raw, &other.raw) {
+            if a.get() == b.get() {
+                return true;
+            }
+        }
+        match (self.value(), other.value()) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// Writes the field as JSON: the text received when it is still there.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        match (&self.raw, self.value.get()) {
+            (Some(raw), _) => {
+                out.extend_from_slice(raw.get().as_bytes());
+                Ok(())
+            }
+            (None, Some(Some(value))) => serde_json::to_writer(out, value),
+            (None, _) => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+}
+
+impl PartialEq for Field {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_as(other)
+    }
+}
+
+/// The fields of a JSON object, in the order received.
+#[derive(Clone, Default, PartialEq)]
+pub(crate) struct Fields {
+    entries: Vec<(Box<str>, Field)>,
+}
+
+/// Above this many fields, duplicate keys are found with a hash set.
+const LINEAR_LIMIT: usize = 32;
+
+impl Fields {
+    pub(crate) fn get(&self, key: &str) -> Option<&Field> {
+        self.entries
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, field)| field)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut Field> {
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, field)| field)
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets `key`, keeping its place when it exists.
+    pub(crate) fn insert(&mut self, key: String, value: Value) {
+        match self.get_mut(&key) {
+            Some(field) => *field = Field::new(value),
+            None => self.entries.push((key.into_boxed_str(), Field::new(value))),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Field> {
+        let index = self.entries.iter().position(|(k, _)| &**k == key)?;
+        Some(self.entries.remove(index).1)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Field)> + '_ {
+        self.entries.iter().map(|(k, field)| (&**k, field))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// A lookup by key, quick for objects with many fields.
+    pub(crate) fn index(&self) -> Index<'_> {
+        if self.entries.len() <= LINEAR_LIMIT {
+            Index::Linear(self)
+        } else {
+            Index::Hashed(self.entries.iter().map(|(k, f)| (&**k, f)).collect())
+        }
+    }
+
+    /// Every value decoded, as a JSON map.
+    pub(crate) fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(k, field)| (k.to_owned(), field.value().cloned().unwrap_or(Value::Null)))
+            .collect()
+    }
+
+    pub(crate) fn into_map(self) -> Map<String, Value> {
+        self.entries
+            .into_iter()
+            .map(|(k, field)| (k.into_string(), field.into_value()))
+            .collect()
+    }
+
+    pub(crate) fn from_map(map: Map<String, Value>) -> Self {
+        Fields {
+            entries: map
+                .into_iter()
+                .map(|(k, v)| (k.into_boxed_str(), Field::new(v)))
+                .collect(),
+        }
+    }
+}
+
+/// A lookup of fields by key.
+pub(crate) enum Index<'a> {
+    Linear(&'a Fields),
+    Hashed(std::collections::HashMap<&'a str, &'a Field>),
+}
+
+impl<'a> Index<'a> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Field> {
+        match self {
+            Index::Linear(fields) => fields.get(key),
+            Index::Hashed(map) => map.get(key).copied(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+
+        impl<'de> Visitor<'de> for FieldsVisitor {
+            type Value = Fields;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+                let mut entries: Vec<(Box<str>, Field)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
+                let mut seen: Option<HashSet<Box<str>>> = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    let raw: Box<RawValue> = map.next_value()?;
+                    let key = key.into_boxed_str();
+                    // As with JSON.parse and serde_json's maps, the last of duplicate keys
+                    // wins.
+                    let duplicate = match &mut seen {
+                        Some(seen) => !seen.insert(key.clone()),
+                        None => entries.iter().any(|(k, _)| *k == key),
+                    };
+                    if duplicate {
+                        let slot = entries.iter_mut().find(|(k, _)| *k == key);
+                        if let Some((_, field)) = slot {
+                            *field = Field::received(raw);
+                        }
+                        continue;
+                    }
+                    entries.push((key, Field::received(raw)));
+                    if seen.is_none() && entries.len() > LINEAR_LIMIT {
+                        seen = Some(entries.iter().map(|(k, _)| k.clone()).collect());
+                    }
+                }
+                Ok(Fields { entries })
+            }
+        }
+
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+/// Whether `S` is one of serde_json's serializers, which write a field's text received as
+/// is; other formats get the decoded values.
+fn is_serde_json<S>() -> bool {
+    std::any::type_name::<S>().contains("serde_json::")
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let as_text = is_serde_json::<S>();
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (key, field) in &self.entries {
+            match (&field.raw, as_text) {
+                (Some(raw), true) => map.serialize_entry(&**key, &**raw)?,
+                _ => map.serialize_entry(&**key, &field.value())?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// Keys whose values never appear in `Debug` output or logs.
+pub(crate) const SECRET_KEYS: [&str; 5] = [
+    "password",
+    "sessionToken",
+    "authData",
+    "_hashed_password",
+    "_session_token",
+];
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (key, field) in &self.entries {
+            if SECRET_KEYS.contains(&&**key) {
+                map.entry(key, &format_args!("<redacted>"));
+            } else {
+                match field.value() {
+                    Some(value) => map.entry(key, &Redacted(value)),
+                    None => map.entry(key, &format_args!("<nested too deep to show>")),
+                };
+            }
+        }
+        map.finish()
+    }
+}
+
+/// `Debug` for JSON that prints `<redacted>` instead of secret values, at any depth.
+pub(crate) struct Redacted<'a>(pub(crate) &'a Value);
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::Object(map) => {
+                let mut out = f.debug_map();
+                for (key, value) in map {
+                    if SECRET_KEYS.contains(&key.as_str()) {
+                        out.entry(key, &format_args!("<redacted>"));
+                    } else {
+                        out.entry(key, &Redacted(value));
+                    }
+                }
+                out.finish()
+            }
+            Value::Array(items) => f.debug_list().entries(items.iter().map(Redacted)).finish(),
+            other => fmt::Debug::fmt(other, f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(text: &str) -> Fields {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn fields_keep_their_text_until_changed() {
+        let mut f = fields(r#"{"a": {"x": [1, 2.50, "\u00e9"]}, "b": 1}"#);
+        let mut out = Vec::new();
+        f.get("a").unwrap().write_json(&mut out).unwrap();
+        assert_eq!(
+            out, br#"{"x": [1, 2.50, "\u00e9"]}"#,
+            "unread text is kept verbatim"
+        );
+        assert_eq!(
+            f.get("a").unwrap().value(),
+            Some(&json!({"x": [1, 2.5, "é"]}))
+        );
+        assert_eq!(f.get("b").unwrap().decode::<i64>().unwrap(), 1);
+        f.get_mut("a").unwrap().value_mut().unwrap()["x"] = json!(0);
+        out.clear();
+        f.get("a").unwrap().write_json(&mut out).unwrap();
+        assert_eq!(out, br#"{"x":0}"#);
+    }
+
+    #[test]
+    fn the_last_of_duplicate_keys_wins_as_in_json_parse() {
+        for n in [2, 40] {
+            let mut text: Vec<String> = (0..n).map(|i| format!("\"k{i}\": {i}")).collect();
+            text.push("\"k1\": \"last\"".to_owned());
+            let f = fields(&format!("{{{}}}", text.join(",")));
+            assert_eq!(f.len(), n);
+            assert_eq!(f.get("k1").unwrap().value(), Some(&json!("last")));
+        }
+    }
+
+    #[test]
+    fn equal_values_are_the_same_whatever_their_text() {
+        let a = fields(r#"{"v": {"x": 1, "y": [true]}}"#);
+        let b = fields(r#"{"v": {"y": [ true ], "x": 1}}"#);
+        assert!(a.get("v").unwrap().same_as(b.get("v").unwrap()));
+        let c = fields(r#"{"v": {"x": 2}}"#);
+        assert!(!a.get("v").unwrap().same_as(c.get("v").unwrap()));
+    }
+
+    #[test]
+    fn serialization_writes_the_text_or_the_values() {
+        let f = fields(r#"{"n": 1.50, "s": "\u00e9"}"#);
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"n":1.50,"s":"\u00e9"}"#
+        );
+        assert_eq!(
+            serde_json::to_value(&f).unwrap(),
+            json!({"n": 1.5, "s": "é"})
+        );
+    }
+
+    #[test]
+    fn deep_values_are_kept_and_fail_only_when_read() {
+        let deep = format!("{{\"d\": {}{}}}", "[".repeat(500), "]".repeat(500));
+        let f = fields(&deep);
+        assert!(f.get("d").unwrap().value().is_none());
+        assert!(f.get("d").unwrap().decode::<Value>().is_err());
+        let mut out = Vec::new();
+        f.get("d").unwrap().write_json(&mut out).unwrap();
+        assert_eq!(out.len(), 1000);
+    }
+}
