@@ -95,9 +95,9 @@
 //! # Logging
 //!
 //! The crate logs through [`tracing`](https://docs.rs/tracing): the address and every hook
-//! at start, refused calls, failures. Each call runs in a `webhook` span with the fields
-//! `hook` (`function`, `beforeSave`, ...), `name` (function or class), `object_id`,
-//! `outcome` and `duration_ms`. It never logs the webhook key, request bodies, session
+//! at start, refused calls, failures (each naming its hook). At `DEBUG` level each call
+//! also runs in a `webhook` span with the fields `hook` (`function`, `beforeSave`, ...),
+//! `name` (function or class), `object_id`, `outcome` and `duration_ms`. It never logs the webhook key, request bodies, session
 //! tokens, passwords or the forwarded headers.
 //!
 //! [Parse Server]: https://github.com/parse-community/parse-server
