@@ -13,20 +13,24 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// One field's value: the JSON text received, its decoded value, or both.
+///
+/// Text that is valid JSON but cannot be decoded into a [`Value`] (a number beyond the
+/// range of `f64` such as `1e400`, or nesting deeper than 128 levels, which request
+/// bodies cannot carry) reads as `null`: what Parse Server's own `JSON.parse` and
+/// `JSON.stringify` make of such a number. Typed reads report the real error.
 #[derive(Clone)]
 pub(crate) struct Field {
     /// The text as received; `None` once the value was replaced or changed in place.
     raw: Option<Box<RawValue>>,
-    /// The decoded value: filled on first read (`None` inside when the text nests deeper
-    /// than the decoder allows), or set by the handler.
-    value: OnceLock<Option<Value>>,
+    /// The decoded value: filled on first read, or set by the handler.
+    value: OnceLock<Value>,
 }
 
 impl Field {
     pub(crate) fn new(value: Value) -> Self {
         Field {
             raw: None,
-            value: OnceLock::from(Some(value)),
+            value: OnceLock::from(value),
         }
     }
 
@@ -37,38 +41,33 @@ impl Field {
         }
     }
 
-    /// The decoded value; `None` only for text nested too deep to decode.
-    pub(crate) fn value(&self) -> Option<&Value> {
-        self.value
-            .get_or_init(|| {
-                let raw = self.raw.as_ref()?;
-                serde_json::from_str(raw.get()).ok()
-            })
-            .as_ref()
+    /// The decoded value (see the type's documentation for text that cannot be decoded).
+    pub(crate) fn value(&self) -> &Value {
+        self.value.get_or_init(|| match &self.raw {
+            Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            None => Value::Null,
+        })
     }
 
     /// The value, to change in place: the text received no longer stands for it.
-    pub(crate) fn value_mut(&mut self) -> Option<&mut Value> {
+    pub(crate) fn value_mut(&mut self) -> &mut Value {
         self.value();
         self.raw = None;
-        self.value.get_mut()?.as_mut()
+        self.value.get_mut().expect("decoded just above")
     }
 
     /// The value, moved out.
     pub(crate) fn into_value(self) -> Value {
         self.value();
-        match self.value.into_inner() {
-            Some(Some(value)) => value,
-            _ => Value::Null,
-        }
+        self.value.into_inner().unwrap_or(Value::Null)
     }
 
     /// Decodes the value as `T`, from the text received when it is still there.
     pub(crate) fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match (&self.raw, self.value.get()) {
             (Some(raw), _) => serde_json::from_str(raw.get()),
-            (None, Some(Some(value))) => T::deserialize(value),
-            (None, _) => T::deserialize(&Value::Null),
+            (None, Some(value)) => T::deserialize(value),
+            (None, None) => T::deserialize(&Value::Null),
         }
     }
 
@@ -79,10 +78,7 @@ impl Field {
                 return true;
             }
         }
-        match (self.value(), other.value()) {
-            (Some(a), Some(b)) => a == b,
-            _ => false,
-        }
+        self.value() == other.value()
     }
 
     /// Writes the field as JSON: the text received when it is still there.
@@ -92,8 +88,8 @@ impl Field {
                 out.extend_from_slice(raw.get().as_bytes());
                 Ok(())
             }
-            (None, Some(Some(value))) => serde_json::to_writer(out, value),
-            (None, _) => {
+            (None, Some(value)) => serde_json::to_writer(out, value),
+            (None, None) => {
                 out.extend_from_slice(b"null");
                 Ok(())
             }
@@ -172,7 +168,7 @@ impl Fields {
     /// Every value decoded, as a JSON map.
     pub(crate) fn to_map(&self) -> Map<String, Value> {
         self.iter()
-            .map(|(k, field)| (k.to_owned(), field.value().cloned().unwrap_or(Value::Null)))
+            .map(|(k, field)| (k.to_owned(), field.value().clone()))
             .collect()
     }
 
@@ -265,7 +261,7 @@ impl Serialize for Fields {
         for (key, field) in &self.entries {
             match (&field.raw, as_text) {
                 (Some(raw), true) => map.serialize_entry(&**key, &**raw)?,
-                _ => map.serialize_entry(&**key, &field.value())?,
+                _ => map.serialize_entry(&**key, field.value())?,
             }
         }
         map.end()
@@ -288,10 +284,7 @@ impl fmt::Debug for Fields {
             if SECRET_KEYS.contains(&&**key) {
                 map.entry(key, &format_args!("<redacted>"));
             } else {
-                match field.value() {
-                    Some(value) => map.entry(key, &Redacted(value)),
-                    None => map.entry(key, &format_args!("<nested too deep to show>")),
-                };
+                map.entry(key, &Redacted(field.value()));
             }
         }
         map.finish()
@@ -339,12 +332,9 @@ mod tests {
             out, br#"{"x": [1, 2.50, "\u00e9"]}"#,
             "unread text is kept verbatim"
         );
-        assert_eq!(
-            f.get("a").unwrap().value(),
-            Some(&json!({"x": [1, 2.5, "é"]}))
-        );
+        assert_eq!(f.get("a").unwrap().value(), &json!({"x": [1, 2.5, "é"]}));
         assert_eq!(f.get("b").unwrap().decode::<i64>().unwrap(), 1);
-        f.get_mut("a").unwrap().value_mut().unwrap()["x"] = json!(0);
+        f.get_mut("a").unwrap().value_mut()["x"] = json!(0);
         out.clear();
         f.get("a").unwrap().write_json(&mut out).unwrap();
         assert_eq!(out, br#"{"x":0}"#);
@@ -357,7 +347,7 @@ mod tests {
             text.push("\"k1\": \"last\"".to_owned());
             let f = fields(&format!("{{{}}}", text.join(",")));
             assert_eq!(f.len(), n);
-            assert_eq!(f.get("k1").unwrap().value(), Some(&json!("last")));
+            assert_eq!(f.get("k1").unwrap().value(), &json!("last"));
         }
     }
 
@@ -384,13 +374,20 @@ mod tests {
     }
 
     #[test]
-    fn deep_values_are_kept_and_fail_only_when_read() {
-        let deep = format!("{{\"d\": {}{}}}", "[".repeat(500), "]".repeat(500));
-        let f = fields(&deep);
-        assert!(f.get("d").unwrap().value().is_none());
-        assert!(f.get("d").unwrap().decode::<Value>().is_err());
-        let mut out = Vec::new();
-        f.get("d").unwrap().write_json(&mut out).unwrap();
-        assert_eq!(out.len(), 1000);
+    fn undecodable_text_reads_as_null_and_is_written_back_as_received() {
+        let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
+        let f = fields(&format!(r#"{{"d": {deep}, "huge": 1e400}}"#));
+        for key in ["d", "huge"] {
+            let field = f.get(key).unwrap();
+            assert_eq!(field.value(), &Value::Null, "{key}");
+            assert!(field.decode::<Value>().is_err(), "{key}: typed reads fail");
+            let mut out = Vec::new();
+            field.write_json(&mut out).unwrap();
+            assert_ne!(out, b"null", "{key}: the text goes back as received");
+        }
+        assert_eq!(
+            f.to_map(),
+            serde_json::from_str::<Map<String, Value>>(r#"{"d": null, "huge": null}"#).unwrap()
+        );
     }
 }

@@ -89,7 +89,7 @@ impl ParseObject {
     }
 
     fn str_field(&self, key: &str) -> Option<&str> {
-        self.fields.get(key)?.value()?.as_str()
+        self.fields.get(key)?.value().as_str()
     }
 
     /// Decodes field `key` as `T`.
@@ -115,11 +115,14 @@ impl ParseObject {
         })
     }
 
-    /// The JSON value of field `key`, decoded (once) if it was not yet. `None` when the
-    /// object has no such field, or when its value nests deeper than 128 levels (which
-    /// [`get`](Self::get) reports as an error).
+    /// The JSON value of field `key`, decoded (once) if it was not yet; `None` when the
+    /// object has no such field.
+    ///
+    /// A number beyond the range of `f64` (valid JSON, such as `1e400`) reads as `null`
+    /// here, which is what Parse Server makes of it; [`get`](Self::get) reports it as an
+    /// error, and an unchanged field goes back to Parse Server as received.
     pub fn get_raw(&self, key: &str) -> Option<&Value> {
-        self.fields.get(key)?.value()
+        self.fields.get(key).map(Field::value)
     }
 
     /// Mutable access to the value of field `key`; the field counts as changed by the
@@ -129,7 +132,9 @@ impl ParseObject {
             return None;
         }
         self.mark_edited(key);
-        Arc::make_mut(&mut self.fields).get_mut(key)?.value_mut()
+        Arc::make_mut(&mut self.fields)
+            .get_mut(key)
+            .map(Field::value_mut)
     }
 
     /// Whether the object has field `key`.
@@ -142,7 +147,7 @@ impl ParseObject {
     /// Only a beforeSave on update sees these: they are the client's changes, applied by
     /// Parse Server atomically after the hook.
     pub fn pending_op(&self, key: &str) -> Option<&str> {
-        pending_op(self.fields.get(key)?.value()?)
+        pending_op(self.fields.get(key)?.value())
     }
 
     /// Sets field `key`, replacing any value or pending operation it had.
@@ -180,11 +185,9 @@ impl ParseObject {
     }
 
     /// The fields with their values, decoded (once) if they were not yet, in the order
-    /// received. A value nested deeper than 128 levels is left out.
+    /// received (see [`get_raw`](Self::get_raw)).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
-        self.fields
-            .iter()
-            .filter_map(|(key, field)| Some((key, field.value()?)))
+        self.fields.iter().map(|(key, field)| (key, field.value()))
     }
 
     /// The number of fields, `className` and the timestamps included.
@@ -299,7 +302,7 @@ pub(crate) fn decode_field<T: DeserializeOwned>(
             FieldOwner::Object(class) => format!("{class}: invalid field `{key}`"),
             FieldOwner::User => format!("user: invalid field `{key}`"),
         };
-        Error::new(match field.value().and_then(pending_op) {
+        Error::new(match pending_op(field.value()) {
             Some(op) => format!("{prefix}: it holds a pending `{op}` operation, not a value"),
             // serde's message quotes the value, which must not reach logs.
             None if SECRET_KEYS.contains(&key) => format!("{prefix}: it has another type"),

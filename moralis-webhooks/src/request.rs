@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::fields::Fields;
+use crate::fields::{Field, Fields};
 use crate::object::{decode_field, without_position, FieldOwner};
 use crate::{Error, ParseObject};
 
@@ -103,7 +103,7 @@ impl Params {
 
     /// The JSON value of parameter `name` (see [`ParseObject::get_raw`]).
     pub fn get_raw(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)?.value()
+        self.0.get(name).map(Field::value)
     }
 
     /// Whether the client sent parameter `name`.
@@ -113,9 +113,7 @@ impl Params {
 
     /// The parameters, decoded, in the order received (see [`ParseObject::iter`]).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> + '_ {
-        self.0
-            .iter()
-            .filter_map(|(key, field)| Some((key, field.value()?)))
+        self.0.iter().map(|(key, field)| (key, field.value()))
     }
 
     /// The number of parameters.
@@ -194,7 +192,7 @@ impl User {
 
     /// The JSON value of field `key` (see [`ParseObject::get_raw`]).
     pub fn get_raw(&self, key: &str) -> Option<&Value> {
-        self.0.get(key)?.value()
+        self.0.get(key).map(Field::value)
     }
 
     /// The user's fields as a JSON map (it holds the session token).
@@ -203,7 +201,7 @@ impl User {
     }
 
     fn str_field(&self, key: &str) -> Option<&str> {
-        self.0.get(key)?.value()?.as_str()
+        self.0.get(key)?.value().as_str()
     }
 }
 
@@ -232,7 +230,7 @@ impl Headers {
             }
             None => None,
         };
-        field?.value()?.as_str()
+        field?.value().as_str()
     }
 
     /// The header names.
@@ -619,10 +617,9 @@ fn received_object(
     class_name: &str,
     what: &str,
 ) -> Result<ParseObject, BadRequest> {
-    match fields.get("className").map(|field| field.value()) {
-        Some(Some(Value::String(sent))) if sent == class_name => {}
+    match fields.get("className").map(Field::value) {
+        Some(Value::String(sent)) if sent == class_name => {}
         Some(sent) => {
-            let sent = sent.map_or_else(|| "(nested too deep)".to_owned(), Value::to_string);
             return Err(BadRequest {
                 message: format!(
                     "the body's {what} has className {sent} but was sent to the route of class `{class_name}`"

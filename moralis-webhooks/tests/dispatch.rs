@@ -900,3 +900,38 @@ async fn several_webhook_keys_are_accepted_during_a_rotation() {
         assert_eq!(app.handle(request).await.status().as_u16(), status, "{key}");
     }
 }
+
+#[tokio::test]
+async fn client_numbers_come_back_exactly_as_sent() {
+    let app = app(Webhooks::new()
+        .before_save("GameScore", |req: TriggerRequest| async move {
+            let mut object = req.object;
+            // Reading and rewriting a value keeps it exact too.
+            let price: f64 = object.get("price")?;
+            object.set("again", price);
+            object.set("reviewed", true);
+            Ok::<_, Error>(object)
+        })
+        .cloud_function("echo", |req: FunctionRequest| async move {
+            let x: f64 = req.param("x")?;
+            Ok::<_, Error>(json!({"params": req.params, "x": x}))
+        }));
+    // 0.1 + 0.002 in JavaScript; a parser that is not exact turns it into 0.102.
+    let body = r#"{"triggerName":"beforeSave","object":{"className":"GameScore","price":0.10200000000000001,"big":1e400}}"#;
+    let request = http::Request::post("/triggers/GameScore/beforeSave")
+        .header("X-Parse-Webhook-Key", KEY)
+        .body(Bytes::from(body))
+        .unwrap();
+    assert_eq!(
+        app.handle(request).await.body(),
+        r#"{"success":{"price":0.10200000000000001,"big":1e400,"again":0.10200000000000001,"reviewed":true}}"#
+    );
+    let request = http::Request::post("/functions/echo")
+        .header("X-Parse-Webhook-Key", KEY)
+        .body(Bytes::from(r#"{"params":{"x":0.10200000000000001}}"#))
+        .unwrap();
+    assert_eq!(
+        app.handle(request).await.body(),
+        r#"{"success":{"params":{"x":0.10200000000000001},"x":0.10200000000000001}}"#
+    );
+}
