@@ -4,7 +4,11 @@
 //!   GameScore beforeSave and afterSave), configured like any moralis-webhooks server;
 //! - `loadgen`: a bounded load test (a number of calls over many kept-alive connections),
 //!   which prints throughput, latency percentiles and the server's peak memory;
-//! - `soak`: steady, paced load for a while, sampling the server's memory.
+//! - `soak`: steady, paced load for a while, sampling the server's memory;
+//! - `bench` (with `ours`, `raw-hyper` and the Node.js peers of `bench/node`): the
+//!   comparison of `scripts/bench` and BENCHMARKS.md: throughput, latency and memory of the
+//!   framework against raw hyper, Express 5 and parse-cloud-express, each on one core, then
+//!   latency end to end through a real Parse Server.
 //!
 //! Both clients call the server the way Parse Server does: `POST` with the recorded
 //! request bodies of `moralis-webhooks/tests/fixtures`, sent chunked (no `Content-Length`)
@@ -14,10 +18,16 @@
 
 pub mod args;
 pub mod client;
+pub mod e2e;
 pub mod histogram;
+pub mod load;
 pub mod payload;
 pub mod procfs;
 pub mod run;
+pub mod servers;
+pub mod shape;
+pub mod wire;
+pub mod workload;
 
 /// The greeting the benchmark's `hello` function returns, and the load generators expect.
 pub fn greeting(name: &str, username: Option<&str>) -> String {

@@ -340,7 +340,7 @@ fn score_of(n: u64) -> i64 {
 }
 
 /// The start of a body, for error messages.
-fn excerpt(body: &[u8]) -> String {
+pub(crate) fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut excerpt: String = text.chars().take(200).collect();
     if excerpt.len() < text.len() {

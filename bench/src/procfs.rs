@@ -56,6 +56,19 @@ pub fn open_files(pid: u32) -> io::Result<usize> {
     Ok(std::fs::read_dir(format!("/proc/{pid}/fd"))?.count())
 }
 
+/// The process whose command line has an argument equal to `arg` (the first found).
+pub fn find_process_with_arg(arg: &str) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.find_map(|entry| {
+        let entry = entry.ok()?;
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+        cmdline
+            .split(|byte| *byte == 0)
+            .any(|part| part == arg.as_bytes())
+            .then_some(pid)
+    })
+}
+
 /// Bytes as MiB with two decimals (10 KiB steps: small growth shows).
 pub fn mib(bytes: u64) -> String {
     format!("{:.2} MiB", bytes as f64 / (1024.0 * 1024.0))

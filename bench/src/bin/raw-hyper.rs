@@ -1,0 +1,215 @@
+//! The limit the framework is measured against: the benchmark's handlers on hyper 1 alone,
+//! with no framework, doing the same work (compare `ours`):
+//!
+//! - `POST /functions/echo`: answers `{"success": <params>}`;
+//! - `POST /triggers/GameScore/beforeSave`: `score` must be a number; answers
+//!   `{"success": <the object without className, with reviewed: true>}`.
+//!
+//! Every call must carry the `X-Parse-Webhook-Key` (401 otherwise); bodies are limited to
+//! 16 MiB (413), collected, parsed into a `serde_json::Value`, and the reply is made by
+//! moving values out of it, never copying them. HTTP/1.1 with keep-alive, `TCP_NODELAY`.
+//!
+//! `--function <name>` and `--class <name>` serve the hooks under another function name and
+//! class (the end-to-end part of `bench` gives each server names of its own).
+//!
+//! `--runtime current` (the default) runs Tokio's current-thread runtime, `--runtime multi`
+//! the multi-thread runtime with `--threads` workers (default 1), as `ours` does. Prints
+//! `listening on <addr>` once it accepts calls; stops when killed.
+
+use std::convert::Infallible;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use moralis_webhooks_bench::args::Args;
+use moralis_webhooks_bench::servers::Flavor;
+use serde_json::{Map, Value};
+use tokio::net::TcpListener;
+
+const USAGE: &str = "\
+raw-hyper: the benchmark's handlers on hyper alone (no framework)
+
+  --addr <ip:port>     listen address (default 127.0.0.1:0: a free port)
+  --key <key>          the webhook key (required)
+  --function <name>    the cloud function's name (default echo)
+  --class <name>       the beforeSave's class (default GameScore)
+  --runtime <kind>     current (Tokio's current-thread runtime, the default) or multi
+  --threads <n>        worker threads of the multi-thread runtime (default 1)
+
+Prints `listening on <addr>` when ready.";
+
+/// The largest body accepted, as the framework's default.
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("raw-hyper: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = Args::parse(
+        USAGE,
+        &["addr", "key", "function", "class", "runtime", "threads"],
+    )?;
+    let addr: SocketAddr = args.get_or("addr", SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let routes = Arc::new(Routes {
+        key: args.require::<String>("key")?,
+        function: format!("/functions/{}", args.get_or("function", "echo".to_owned())?),
+        before_save: format!(
+            "/triggers/{}/beforeSave",
+            args.get_or("class", "GameScore".to_owned())?
+        ),
+    });
+    let flavor: Flavor = args.get_or("runtime", Flavor::CurrentThread)?;
+    let runtime = flavor.runtime(args.get_or("threads", 1)?)?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|error| format!("cannot listen on {addr}: {error}"))?;
+        let local = listener
+            .local_addr()
+            .map_err(|error| format!("cannot read the address: {error}"))?;
+        println!("listening on {local}");
+        let _ = std::io::stdout().flush();
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    eprintln!("raw-hyper: accept failed: {error}");
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let routes = Arc::clone(&routes);
+            tokio::spawn(async move {
+                let service = service_fn(move |request| handle(request, Arc::clone(&routes)));
+                let _ = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
+}
+
+/// The key and the paths of the two hooks.
+struct Routes {
+    key: String,
+    function: String,
+    before_save: String,
+}
+
+/// The two hooks.
+enum Hook {
+    Echo,
+    BeforeSave,
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    routes: Arc<Routes>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path();
+    let hook = if request.method() != Method::POST {
+        return Ok(reply(StatusCode::NOT_FOUND, error("no such hook")));
+    } else if path == routes.function {
+        Hook::Echo
+    } else if path == routes.before_save {
+        Hook::BeforeSave
+    } else {
+        return Ok(reply(StatusCode::NOT_FOUND, error("no such hook")));
+    };
+    let authorized = request
+        .headers()
+        .get("x-parse-webhook-key")
+        .is_some_and(|sent| sent.as_bytes() == routes.key.as_bytes());
+    if !authorized {
+        return Ok(reply(StatusCode::UNAUTHORIZED, error("unauthorized")));
+    }
+    let body = match Limited::new(request.into_body(), BODY_LIMIT)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Ok(reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                error("body too large"),
+            ))
+        }
+    };
+    let call: Map<String, Value> = match serde_json::from_slice(&body) {
+        Ok(call) => call,
+        Err(_) => return Ok(reply(StatusCode::BAD_REQUEST, error("not a JSON object"))),
+    };
+    let answer = match hook {
+        Hook::Echo => echo(call),
+        Hook::BeforeSave => before_save(call),
+    };
+    let answer = match answer {
+        Ok(value) => success(value, body.len()),
+        Err(message) => error(message),
+    };
+    Ok(reply(StatusCode::OK, answer))
+}
+
+/// `{"success": <params>}`.
+fn echo(mut call: Map<String, Value>) -> Result<Value, &'static str> {
+    Ok(call
+        .remove("params")
+        .unwrap_or_else(|| Value::Object(Map::new())))
+}
+
+/// `{"success": <the object without className, with reviewed: true>}`.
+fn before_save(mut call: Map<String, Value>) -> Result<Value, &'static str> {
+    let Some(Value::Object(mut object)) = call.remove("object") else {
+        return Err("no object");
+    };
+    if !object.get("score").is_some_and(Value::is_number) {
+        return Err("score must be a number");
+    }
+    object.remove("className");
+    object.insert("reviewed".to_owned(), Value::Bool(true));
+    Ok(Value::Object(object))
+}
+
+/// Serializes `{"success": value}`; `hint` is the size of the request body, about that of
+/// the reply.
+fn success(value: Value, hint: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hint + 16);
+    out.extend_from_slice(b"{\"success\":");
+    serde_json::to_writer(&mut out, &value).expect("a JSON value serializes");
+    out.push(b'}');
+    out
+}
+
+/// `{"error": message}`.
+fn error(message: &str) -> Vec<u8> {
+    let mut out = b"{\"error\":".to_vec();
+    serde_json::to_writer(&mut out, message).expect("a string serializes");
+    out.push(b'}');
+    out
+}
+
+fn reply(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

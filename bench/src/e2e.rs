@@ -1,0 +1,619 @@
+//! Part 2 of the `bench` driver: what a Parse client sees, through a real Parse Server
+//! 9.10.0 (the `moralis-webhooks-conformance` fixture, PostgreSQL included).
+//!
+//! One Parse Server serves every *route* at once, each under names of its own: each
+//! webhook server serves the cloud function `echo<Server>` and the beforeSave of class
+//! `GameScore<Server>` (registered through `/hooks`), and in-process Cloud Code
+//! (`bench/node/cloud.js`, through Parse Server's `cloud` option) serves `echoCloud` and
+//! `GameScoreCloud`. A client on one kept-alive connection makes sequential calls:
+//! `POST /functions/echo<Route>` as a signed-in user (so Parse Server forwards the user and
+//! the headers, about 1 KB), and `POST /classes/GameScore<Route>` creating an object.
+//!
+//! The measured calls are interleaved: every route once per cycle, in a shuffled order, so
+//! that whatever else runs on the machine meanwhile (a GC pause, another process) falls on
+//! every route alike, and a difference of a few hundredths of a millisecond shows. Nothing
+//! is pinned: client, Parse Server, PostgreSQL and the webhook servers share the machine's
+//! cores, as in a deployment on one host. Each webhook server's CPU time over the
+//! measured calls is read from `/proc`; Parse Server's CPU time per call is read in a
+//! separate pass of consecutive calls per route.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use moralis_webhooks_conformance::{ParseServer, ParseServerOptions};
+use serde_json::{json, Value};
+
+use crate::histogram::Histogram;
+use crate::load::ms;
+use crate::procfs;
+use crate::run::micros;
+use crate::servers::{Peer, Programs, Running};
+use crate::shape::fingerprint;
+use crate::wire::BlockingConnection;
+use crate::workload::{Payload, Request, Workload, MARKER_BASE};
+
+/// Who serves the hooks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// A webhook server.
+    Webhook(Peer),
+    /// Cloud Code inside Parse Server.
+    InProcess,
+}
+
+impl Route {
+    /// The name used in tables.
+    pub fn label(self) -> String {
+        match self {
+            Route::Webhook(peer) => format!("webhook: {}", peer.label()),
+            Route::InProcess => "in-process Cloud Code".to_owned(),
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Route::Webhook(Peer::Ours) => "Ours",
+            Route::Webhook(Peer::RawHyper) => "Raw",
+            Route::Webhook(Peer::Express) => "Express",
+            Route::Webhook(Peer::ParseCloudExpress) => "Pce",
+            Route::InProcess => "Cloud",
+        }
+    }
+
+    /// The cloud function's name on this route.
+    pub fn function_name(self) -> String {
+        format!("echo{}", self.suffix())
+    }
+
+    /// The class of the beforeSave on this route.
+    pub fn class_name(self) -> String {
+        format!("GameScore{}", self.suffix())
+    }
+}
+
+/// The two calls a client makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// `POST /functions/echo`, signed in.
+    Function,
+    /// `POST /classes/GameScore`, through the beforeSave.
+    Save,
+}
+
+impl CallKind {
+    /// The name used in tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            CallKind::Function => "cloud function",
+            CallKind::Save => "create through beforeSave",
+        }
+    }
+}
+
+/// The object the client creates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaveObject {
+    /// The object of `beforeSave_create.json`: `score`, `playerName`, `cheatMode`.
+    Small,
+    /// The 10 KB object of the load part.
+    TenK,
+}
+
+impl SaveObject {
+    fn object(self) -> serde_json::Map<String, Value> {
+        match self {
+            SaveObject::Small => match json!({
+                "score": MARKER_BASE, "playerName": "Sean Plott", "cheatMode": false
+            }) {
+                Value::Object(object) => object,
+                _ => unreachable!("made as an object"),
+            },
+            SaveObject::TenK => Workload::new(Payload::Save10K)
+                .object()
+                .expect("a beforeSave payload has an object"),
+        }
+    }
+}
+
+impl std::str::FromStr for SaveObject {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<SaveObject, String> {
+        match s.trim() {
+            "small" => Ok(SaveObject::Small),
+            "10k" => Ok(SaveObject::TenK),
+            _ => Err(format!("`{s}` is not `small` or `10k`")),
+        }
+    }
+}
+
+/// The settings of the end-to-end part.
+#[derive(Clone, Debug)]
+pub struct EndToEnd {
+    /// How to start the webhook servers.
+    pub programs: Programs,
+    /// The webhook servers to route through.
+    pub peers: Vec<Peer>,
+    /// Whether to measure in-process Cloud Code too.
+    pub in_process: bool,
+    /// Measured function calls per route.
+    pub function_calls: usize,
+    /// Measured saves per route.
+    pub save_calls: usize,
+    /// Unmeasured calls of each kind per route first (Parse Server's JIT warms up, the
+    /// connections open).
+    pub warmup: usize,
+    /// Calls of each kind per route in the pass that reads Parse Server's CPU time.
+    pub cpu_calls: usize,
+    /// The object created.
+    pub save_object: SaveObject,
+    /// The Cloud Code file (`bench/node/cloud.js`).
+    pub cloud_file: PathBuf,
+}
+
+/// The measured calls of one route and kind of call.
+#[derive(Debug)]
+pub struct Series {
+    /// Who served.
+    pub route: Route,
+    /// Which call.
+    pub kind: CallKind,
+    /// Latency of successful calls (µs).
+    pub latency: Histogram,
+    /// Failed calls (warm-up and CPU pass included).
+    pub errors: u64,
+    /// The first failure.
+    pub first_error: Option<String>,
+    /// Parse Server's CPU time per call, from the separate pass.
+    pub parse_cpu_per_call: Option<Duration>,
+    /// The webhook server's CPU time over the measured calls.
+    pub webhook_cpu: Option<Duration>,
+    /// Measured calls that succeeded.
+    pub calls: u64,
+    /// Whether the last object saved was read back with `reviewed: true`.
+    pub verified: Option<bool>,
+}
+
+impl Series {
+    fn new(route: Route, kind: CallKind) -> Series {
+        Series {
+            route,
+            kind,
+            latency: Histogram::new(),
+            errors: 0,
+            first_error: None,
+            parse_cpu_per_call: None,
+            webhook_cpu: None,
+            calls: 0,
+            verified: None,
+        }
+    }
+
+    fn fail(&mut self, message: String) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(message);
+        }
+    }
+}
+
+/// A route's server, requests and last saved object.
+struct Lane {
+    route: Route,
+    server: Option<Running>,
+    function: Request,
+    save: Request,
+    last_id: Option<String>,
+}
+
+/// The client: one kept-alive connection to Parse Server, reopened when it closes.
+struct Client {
+    addr: SocketAddr,
+    connection: Option<BlockingConnection>,
+    next_call: u64,
+}
+
+impl Client {
+    /// Makes one call of `kind` on `lane`; returns its latency, or why it failed.
+    fn call(&mut self, lane: &mut Lane, kind: CallKind) -> Result<Duration, String> {
+        let n = self.next_call;
+        self.next_call += 1;
+        if self.connection.is_none() {
+            self.connection = Some(
+                BlockingConnection::open(self.addr)
+                    .map_err(|error| format!("call {n}: {error}"))?,
+            );
+        }
+        let connection = self.connection.as_mut().expect("opened above");
+        let request = match kind {
+            CallKind::Function => &mut lane.function,
+            CallKind::Save => &mut lane.save,
+        };
+        let sent = Instant::now();
+        let outcome = connection.call(request.for_call(n));
+        let elapsed = sent.elapsed();
+        let (verdict, keep) = match outcome {
+            Ok(reply) => (check(kind, n, reply.status, reply.body), !reply.close),
+            Err(error) => (Err(error.to_string()), false),
+        };
+        if !keep {
+            self.connection = None;
+        }
+        match verdict {
+            Ok(id) => {
+                if id.is_some() {
+                    lane.last_id = id;
+                }
+                Ok(elapsed)
+            }
+            Err(message) => Err(format!("call {n}: {message}")),
+        }
+    }
+}
+
+/// A small deterministic shuffle (xorshift64*).
+struct Shuffle(u64);
+
+impl Shuffle {
+    fn order(&mut self, len: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..len).collect();
+        for i in (1..len).rev() {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            let j = (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        order
+    }
+}
+
+impl EndToEnd {
+    /// Runs the part; progress goes to stderr.
+    ///
+    /// # Panics
+    ///
+    /// If Parse Server cannot start (the fixture says what to install).
+    pub fn run(&self) -> Result<Vec<Series>, String> {
+        let key = format!("bench-e2e-{}", std::process::id());
+        let mut config = json!({ "allowClientClassCreation": true });
+        if self.in_process {
+            config["cloud"] = json!(self.cloud_file.display().to_string());
+        }
+        eprintln!("end to end: starting Parse Server ...");
+        let parse = ParseServer::start(ParseServerOptions {
+            webhook_key: Some(key.clone()),
+            extra_config: config,
+        });
+        let config_path = parse.dir().join("parse-server.json");
+        let parse_pid = procfs::find_process_with_arg(&config_path.display().to_string());
+        let (status, user) = parse.post(
+            "/users",
+            &json!({"username": "alice", "password": "correct horse battery staple",
+                    "email": "alice@example.com"}),
+        );
+        if status != 201 {
+            return Err(format!("sign-up failed: {status} {user}"));
+        }
+        let token = user["sessionToken"]
+            .as_str()
+            .ok_or("no session token")?
+            .to_owned();
+        let addr = SocketAddr::from(([127, 0, 0, 1], parse.port()));
+        let host = addr.to_string();
+        let mut params = Workload::client_params();
+        params["n"] = json!(MARKER_BASE);
+        let object = Value::Object(self.save_object.object());
+
+        let mut routes: Vec<Route> = self.peers.iter().map(|p| Route::Webhook(*p)).collect();
+        if self.in_process {
+            routes.push(Route::InProcess);
+        }
+        let mut lanes = Vec::new();
+        for route in &routes {
+            let (function, class) = (route.function_name(), route.class_name());
+            let server = match route {
+                Route::Webhook(peer) => {
+                    let server =
+                        self.programs
+                            .start(*peer, &key, None, Some((&function, &class)))?;
+                    register(&parse, *peer, server.addr, &function, &class)?;
+                    Some(server)
+                }
+                Route::InProcess => None,
+            };
+            let function_request = Request::client(
+                &format!("/parse/functions/{function}"),
+                &host,
+                &[
+                    ("X-Parse-Application-Id", parse.app_id()),
+                    ("X-Parse-Session-Token", &token),
+                    ("User-Agent", "moralis-webhooks-bench"),
+                ],
+                &params,
+            );
+            let save_request = Request::client(
+                &format!("/parse/classes/{class}"),
+                &host,
+                &[
+                    ("X-Parse-Application-Id", parse.app_id()),
+                    ("User-Agent", "moralis-webhooks-bench"),
+                ],
+                &object,
+            );
+            lanes.push(Lane {
+                route: *route,
+                server,
+                function: function_request,
+                save: save_request,
+                last_id: None,
+            });
+        }
+        let mut series: Vec<Series> = Vec::new();
+        for kind in [CallKind::Function, CallKind::Save] {
+            for route in &routes {
+                series.push(Series::new(*route, kind));
+            }
+        }
+        let mut client = Client {
+            addr,
+            connection: None,
+            next_call: 0,
+        };
+        let mut shuffle = Shuffle(0x0e2e_5eed_0000_0001);
+        for kind in [CallKind::Function, CallKind::Save] {
+            let calls = match kind {
+                CallKind::Function => self.function_calls,
+                CallKind::Save => self.save_calls,
+            };
+            let first = series
+                .iter()
+                .position(|s| s.kind == kind)
+                .expect("made above");
+            let entries = &mut series[first..first + lanes.len()];
+            eprintln!(
+                "end to end: {} x {} routes, warm-up ({} each) ...",
+                kind.label(),
+                lanes.len(),
+                self.warmup
+            );
+            for _ in 0..self.warmup {
+                for index in shuffle.order(lanes.len()) {
+                    if let Err(message) = client.call(&mut lanes[index], kind) {
+                        entries[index].fail(message);
+                    }
+                }
+            }
+            eprintln!(
+                "end to end: {} x {} routes, measuring ({} each, interleaved) ...",
+                kind.label(),
+                lanes.len(),
+                calls
+            );
+            let before: Vec<Option<Duration>> = lanes.iter().map(webhook_cpu).collect();
+            for _ in 0..calls {
+                for index in shuffle.order(lanes.len()) {
+                    match client.call(&mut lanes[index], kind) {
+                        Ok(latency) => {
+                            entries[index].latency.record(micros(latency));
+                            entries[index].calls += 1;
+                        }
+                        Err(message) => entries[index].fail(message),
+                    }
+                }
+            }
+            for ((lane, entry), before) in lanes.iter().zip(entries.iter_mut()).zip(before) {
+                if let (Some(before), Some(after)) = (before, webhook_cpu(lane)) {
+                    entry.webhook_cpu = Some(after.saturating_sub(before));
+                }
+            }
+            // Parse Server's CPU time per call cannot be told apart when calls interleave:
+            // a pass of consecutive calls per route.
+            if let Some(pid) = parse_pid.filter(|_| self.cpu_calls > 0) {
+                eprintln!(
+                    "end to end: {}, Parse Server's CPU time ({} calls per route) ...",
+                    kind.label(),
+                    self.cpu_calls
+                );
+                for (lane, entry) in lanes.iter_mut().zip(entries.iter_mut()) {
+                    let before = procfs::cpu_time(pid).ok();
+                    let mut ok = 0u32;
+                    for _ in 0..self.cpu_calls {
+                        match client.call(lane, kind) {
+                            Ok(_) => ok += 1,
+                            Err(message) => entry.fail(message),
+                        }
+                    }
+                    let after = procfs::cpu_time(pid).ok();
+                    if let (Some(before), Some(after)) = (before, after) {
+                        if ok > 0 {
+                            entry.parse_cpu_per_call = Some(after.saturating_sub(before) / ok);
+                        }
+                    }
+                }
+            }
+            if kind == CallKind::Save {
+                for (lane, entry) in lanes.iter().zip(entries.iter_mut()) {
+                    verify(&parse, lane, entry);
+                }
+            }
+        }
+        Ok(series)
+    }
+}
+
+fn webhook_cpu(lane: &Lane) -> Option<Duration> {
+    lane.server
+        .as_ref()
+        .and_then(|server| procfs::cpu_time(server.pid).ok())
+}
+
+/// Registers cloud function `function` and the beforeSave of `class` at `peer`.
+fn register(
+    parse: &ParseServer,
+    peer: Peer,
+    addr: SocketAddr,
+    function: &str,
+    class: &str,
+) -> Result<(), String> {
+    let function_url = format!("http://{addr}{}", peer.function_path(function));
+    let trigger_url = format!("http://{addr}{}", peer.before_save_path(class));
+    let answers = [
+        parse.post_master(
+            "/hooks/functions",
+            &json!({ "functionName": function, "url": function_url }),
+        ),
+        parse.post_master(
+            "/hooks/triggers",
+            &json!({ "className": class, "triggerName": "beforeSave", "url": trigger_url }),
+        ),
+    ];
+    for (status, body) in answers {
+        if !(200..300).contains(&status) {
+            return Err(format!(
+                "cannot register the hooks of {peer}: {status} {body}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the last object saved on `lane` back: the beforeSave must have set `reviewed`.
+fn verify(parse: &ParseServer, lane: &Lane, series: &mut Series) {
+    let Some(id) = &lane.last_id else {
+        return;
+    };
+    let (status, saved) = parse.get_master(&format!("/classes/{}/{id}", lane.route.class_name()));
+    let ok = status == 200 && saved["reviewed"] == json!(true);
+    series.verified = Some(ok);
+    if !ok {
+        series.fail(format!(
+            "the saved object {id} has no reviewed: true: {status} {saved}"
+        ));
+    }
+}
+
+/// Checks a reply; for a save, returns the new object's id.
+fn check(kind: CallKind, n: u64, status: u16, body: &[u8]) -> Result<Option<String>, String> {
+    let text = || String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+    match kind {
+        CallKind::Function => {
+            if status != 200 {
+                return Err(format!("status {status}: {}", text()));
+            }
+            let found = fingerprint(body, &["result", "n"]).map_err(|_| "not JSON".to_owned())?;
+            if found.marker != Some((MARKER_BASE + n) as f64) {
+                return Err(format!("not this call's result: {}", text()));
+            }
+            Ok(None)
+        }
+        CallKind::Save => {
+            if status != 201 {
+                return Err(format!("status {status}: {}", text()));
+            }
+            let reply: Value =
+                serde_json::from_slice(body).map_err(|_| format!("not JSON: {}", text()))?;
+            match reply["objectId"].as_str() {
+                Some(id) => Ok(Some(id.to_owned())),
+                None => Err(format!("no objectId: {}", text())),
+            }
+        }
+    }
+}
+
+/// Prints the end-to-end table (Markdown) and the goal.
+pub fn print_tables(series: &[Series]) {
+    let mut rows = Vec::new();
+    for entry in series {
+        let per_call = |cpu: Duration| {
+            if entry.calls == 0 {
+                "–".to_owned()
+            } else {
+                ms(1e6 * cpu.as_secs_f64() / entry.calls as f64)
+            }
+        };
+        rows.push(vec![
+            entry.kind.label().to_owned(),
+            entry.route.label(),
+            if entry.calls == 0 {
+                "**fails**".to_owned()
+            } else {
+                ms(entry.latency.percentile(50.0) as f64)
+            },
+            ms(entry.latency.percentile(99.0) as f64),
+            ms(entry.latency.mean()),
+            entry
+                .parse_cpu_per_call
+                .map_or("–".to_owned(), |cpu| ms(1e6 * cpu.as_secs_f64())),
+            entry.webhook_cpu.map_or("–".to_owned(), per_call),
+            crate::run::grouped(entry.calls),
+            entry.errors.to_string(),
+        ]);
+    }
+    crate::run::print_table(
+        &[
+            "call",
+            "served by",
+            "p50",
+            "p99",
+            "mean",
+            "Parse Server CPU/call",
+            "webhook CPU/call",
+            "calls",
+            "errors",
+        ],
+        &rows,
+    );
+    println!();
+    let mut goals = Vec::new();
+    for kind in [CallKind::Function, CallKind::Save] {
+        let find = |peer| {
+            series
+                .iter()
+                .find(|s| s.kind == kind && s.route == Route::Webhook(peer) && s.calls > 0)
+        };
+        if let (Some(ours), Some(raw)) = (find(Peer::Ours), find(Peer::RawHyper)) {
+            let delta = |p: f64| {
+                (ours.latency.percentile(p) as f64 - raw.latency.percentile(p) as f64) / 1000.0
+            };
+            let (p50, p99) = (delta(50.0), delta(99.0));
+            let met = p50 <= 0.05 && p99 <= 0.05;
+            goals.push(vec![
+                kind.label().to_owned(),
+                format!("{p50:+.3} ms"),
+                format!("{p99:+.3} ms"),
+                if met { "met" } else { "**missed**" }.to_owned(),
+            ]);
+        }
+    }
+    if !goals.is_empty() {
+        crate::run::print_table(
+            &[
+                "call",
+                "p50 ours − raw hyper",
+                "p99 ours − raw hyper",
+                "goal: both ≤ 0.05 ms",
+            ],
+            &goals,
+        );
+    }
+    let failures: Vec<&Series> = series.iter().filter(|s| s.errors > 0).collect();
+    if !failures.is_empty() {
+        println!();
+        println!("First error of each route with errors:");
+        println!();
+        for entry in failures {
+            println!(
+                "- {} via {}: {}",
+                entry.kind.label(),
+                entry.route.label(),
+                entry
+                    .first_error
+                    .as_deref()
+                    .unwrap_or("?")
+                    .replace('\n', " ")
+            );
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The webhook servers the `bench` driver compares, and how it starts and stops them.
+//!
+//! - `ours`: moralis-webhooks (`bench/src/bin/ours.rs`);
+//! - `raw-hyper`: the same handlers on hyper alone (`bench/src/bin/raw-hyper.rs`);
+//! - `express`: Express 5 with its JSON body parser (`bench/node/express.js`);
+//! - `parse-cloud-express`: parse-cloud-express 1.2.0 (`bench/node/parse-cloud-express.js`).
+//!
+//! Each is started on a free loopback port, optionally pinned to one CPU with `taskset`,
+//! and prints `listening on <addr>` when ready. Its stderr goes to a log file, shown when
+//! it fails.
+
+use std::fmt;
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long a server may take to print its address.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The Tokio runtime the Rust servers run on. The benchmark gives each server one core:
+/// `CurrentThread` (the default) runs everything on the main thread; `MultiThread` with
+/// one worker adds the cross-thread machinery a default `#[tokio::main]` server has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// `tokio::runtime::Builder::new_current_thread()`.
+    CurrentThread,
+    /// `tokio::runtime::Builder::new_multi_thread()`.
+    MultiThread,
+}
+
+impl Flavor {
+    /// Builds the runtime (`threads`: worker threads of the multi-thread runtime).
+    pub fn runtime(self, threads: usize) -> Result<tokio::runtime::Runtime, String> {
+        let mut builder = match self {
+            Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+            Flavor::MultiThread => {
+                let mut builder = tokio::runtime::Builder::new_multi_thread();
+                builder.worker_threads(threads.max(1));
+                builder
+            }
+        };
+        builder
+            .enable_all()
+            .build()
+            .map_err(|error| format!("cannot start Tokio: {error}"))
+    }
+
+    /// The `--runtime` value.
+    pub fn id(self) -> &'static str {
+        match self {
+            Flavor::CurrentThread => "current",
+            Flavor::MultiThread => "multi",
+        }
+    }
+}
+
+impl FromStr for Flavor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Flavor, String> {
+        match s.trim() {
+            "current" | "current-thread" => Ok(Flavor::CurrentThread),
+            "multi" | "multi-thread" => Ok(Flavor::MultiThread),
+            _ => Err(format!("`{s}` is not `current` or `multi`")),
+        }
+    }
+}
+
+/// A webhook server compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Peer {
+    /// moralis-webhooks.
+    Ours,
+    /// hyper with no framework.
+    RawHyper,
+    /// Express 5 and its JSON body parser.
+    Express,
+    /// parse-cloud-express 1.2.0.
+    ParseCloudExpress,
+}
+
+impl Peer {
+    /// Every server, in table order.
+    pub const ALL: [Peer; 4] = [
+        Peer::Ours,
+        Peer::RawHyper,
+        Peer::Express,
+        Peer::ParseCloudExpress,
+    ];
+
+    /// The name used on the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Peer::Ours => "ours",
+            Peer::RawHyper => "raw-hyper",
+            Peer::Express => "express",
+            Peer::ParseCloudExpress => "parse-cloud-express",
+        }
+    }
+
+    /// The name used in tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Peer::Ours => "moralis-webhooks",
+            Peer::RawHyper => "raw hyper",
+            Peer::Express => "Express 5",
+            Peer::ParseCloudExpress => "parse-cloud-express 1.2",
+        }
+    }
+
+    /// The path of cloud function `name`.
+    pub fn function_path(self, name: &str) -> String {
+        match self {
+            Peer::ParseCloudExpress => format!("/function_{name}"),
+            _ => format!("/functions/{name}"),
+        }
+    }
+
+    /// The path of the beforeSave trigger of `class`.
+    pub fn before_save_path(self, class: &str) -> String {
+        match self {
+            Peer::ParseCloudExpress => format!("/beforeSave_{class}"),
+            _ => format!("/triggers/{class}/beforeSave"),
+        }
+    }
+
+    /// Whether the server runs on Node.js.
+    pub fn is_node(self) -> bool {
+        matches!(self, Peer::Express | Peer::ParseCloudExpress)
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for Peer {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Peer, String> {
+        Peer::ALL
+            .into_iter()
+            .find(|peer| peer.id().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                let ids: Vec<&str> = Peer::ALL.iter().map(|p| p.id()).collect();
+                format!("`{s}` is not one of {}", ids.join(", "))
+            })
+    }
+}
+
+/// Where the servers' programs are, and how to run them.
+#[derive(Clone, Debug)]
+pub struct Programs {
+    /// The directory of the `ours` and `raw-hyper` executables.
+    pub bin_dir: PathBuf,
+    /// `bench/node`, with its `node_modules` installed.
+    pub node_dir: PathBuf,
+    /// The runtime of the Rust servers.
+    pub flavor: Flavor,
+    /// Where servers' logs go.
+    pub log_dir: PathBuf,
+}
+
+impl Programs {
+    /// Checks that every program of `peers` is there.
+    pub fn check(&self, peers: &[Peer]) -> Result<(), String> {
+        for peer in peers {
+            let (path, hint) = match peer {
+                Peer::Ours => (self.bin_dir.join("ours"), "build with cargo"),
+                Peer::RawHyper => (self.bin_dir.join("raw-hyper"), "build with cargo"),
+                Peer::Express => (
+                    self.node_dir.join("node_modules/express/package.json"),
+                    "run `npm ci` in bench/node",
+                ),
+                Peer::ParseCloudExpress => (
+                    self.node_dir
+                        .join("node_modules/parse-cloud-express/package.json"),
+                    "run `npm ci` in bench/node",
+                ),
+            };
+            if !path.exists() {
+                return Err(format!("{} is missing: {hint}", path.display()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts `peer` with webhook key `key` on a free loopback port, pinned to `cpu`;
+    /// `names`: a function name and a class it serves besides (for `raw-hyper` and the Node
+    /// peers: instead of) `echo` and `GameScore`.
+    pub fn start(
+        &self,
+        peer: Peer,
+        key: &str,
+        cpu: Option<usize>,
+        names: Option<(&str, &str)>,
+    ) -> Result<Running, String> {
+        let program: Vec<String> = match peer {
+            Peer::Ours | Peer::RawHyper => {
+                let mut program = vec![
+                    self.bin_dir.join(peer.id()).display().to_string(),
+                    "--key".to_owned(),
+                    key.to_owned(),
+                    "--runtime".to_owned(),
+                    self.flavor.id().to_owned(),
+                ];
+                if let Some((function, class)) = names {
+                    program.extend([
+                        "--function".to_owned(),
+                        function.to_owned(),
+                        "--class".to_owned(),
+                        class.to_owned(),
+                    ]);
+                }
+                program
+            }
+            Peer::Express => vec![
+                "node".to_owned(),
+                self.node_dir.join("express.js").display().to_string(),
+            ],
+            Peer::ParseCloudExpress => vec![
+                "node".to_owned(),
+                self.node_dir
+                    .join("parse-cloud-express.js")
+                    .display()
+                    .to_string(),
+            ],
+        };
+        let mut command = match cpu {
+            Some(cpu) => {
+                let mut command = Command::new("taskset");
+                command.arg("-c").arg(cpu.to_string()).args(&program);
+                command
+            }
+            None => {
+                let mut command = Command::new(&program[0]);
+                command.args(&program[1..]);
+                command
+            }
+        };
+        let log = self.log_dir.join(format!("{}.log", peer.id()));
+        let stderr = std::fs::File::create(&log)
+            .map_err(|error| format!("cannot create {}: {error}", log.display()))?;
+        command
+            .current_dir(&self.node_dir)
+            .env("WEBHOOK_KEY", key)
+            .env("PARSE_WEBHOOK_KEY", key)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            .env("NODE_ENV", "production")
+            .env(
+                "FUNCTION_NAME",
+                names.map_or("echo", |(function, _)| function),
+            )
+            .env("CLASS_NAME", names.map_or("GameScore", |(_, class)| class))
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let mut child = command
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", program.join(" ")))?;
+        let pid = child.id();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sender = Some(sender);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line.strip_prefix("listening on ") {
+                    if let Some(sender) = sender.take() {
+                        let _ = sender.send(addr.trim().to_owned());
+                    }
+                }
+            }
+        });
+        let mut running = Running {
+            peer,
+            child,
+            pid,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            log,
+        };
+        match receiver.recv_timeout(START_TIMEOUT) {
+            Ok(addr) => {
+                running.addr = addr
+                    .parse()
+                    .map_err(|_| format!("{peer} printed a bad address `{addr}`"))?;
+                Ok(running)
+            }
+            Err(_) => {
+                running.stop();
+                Err(format!(
+                    "{peer} did not print its address within {START_TIMEOUT:?}; its log:\n{}",
+                    running.log_tail()
+                ))
+            }
+        }
+    }
+}
+
+/// A server started by [`Programs::start`]; killed on drop.
+#[derive(Debug)]
+pub struct Running {
+    /// Which server.
+    pub peer: Peer,
+    child: Child,
+    /// Its process id (that of the server itself, `taskset` runs it in its place).
+    pub pid: u32,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Running {
+    /// Whether it is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Kills it and waits for it.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The end of its log (stderr).
+    pub fn log_tail(&self) -> String {
+        tail(&self.log, 20)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The last `lines` lines of a file.
+pub fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
