@@ -27,7 +27,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::dispatch::{json_error, seconds, App, Health, Refusal};
@@ -251,6 +251,7 @@ fn serve_connection(
         watch: Arc::clone(&watch),
     };
     let read_timeout = transport.read_timeout;
+    let mut head_timer = HeadTimer::new(read_timeout);
     let service = {
         let app = Arc::clone(app);
         let watch = Arc::clone(&watch);
@@ -283,13 +284,16 @@ fn serve_connection(
                 }
             };
             tokio::select! {
+                // The connection first: reading the stream and running the service move
+                // the request's phase, which the head timer then reads.
+                biased;
                 result = connection.as_mut() => {
                     if let Err(error) = result {
                         tracing::debug!("connection ended with an error: {error}");
                     }
                     break;
                 }
-                () = watch.head_overdue(read_timeout) => {
+                () = std::future::poll_fn(|cx| head_timer.poll_overdue(cx, &watch)) => {
                     tracing::debug!(
                         "closed a connection whose request headers did not arrive within {read_timeout:?}"
                     );
@@ -394,10 +398,12 @@ enum Phase {
     Handling,
 }
 
+/// What the connection's task knows of its request cycle. Only that task changes it (while
+/// hyper reads the stream and runs the service inside it), so nothing needs waking when it
+/// changes: the task polls its [`HeadTimer`] right after the connection.
 #[derive(Debug)]
 struct RequestWatch {
     phase: Mutex<Phase>,
-    changed: Notify,
     received_bytes: AtomicBool,
 }
 
@@ -405,7 +411,6 @@ impl Default for RequestWatch {
     fn default() -> Self {
         RequestWatch {
             phase: Mutex::new(Phase::Idle),
-            changed: Notify::new(),
             received_bytes: AtomicBool::new(false),
         }
     }
@@ -418,7 +423,6 @@ impl RequestWatch {
 
     fn set(&self, phase: Phase) {
         *self.phase.lock().unwrap_or_else(PoisonError::into_inner) = phase;
-        self.changed.notify_one();
     }
 
     /// Whether the connection has received anything yet.
@@ -432,27 +436,55 @@ impl RequestWatch {
         let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
         if *phase == Phase::Idle {
             *phase = Phase::Head(Instant::now());
-            drop(phase);
-            self.changed.notify_one();
+        }
+    }
+}
+
+/// The time limit on a request's headers, one timer per connection.
+///
+/// The timer is not moved for every request: once armed it runs to its deadline, and only
+/// then is the phase checked and the timer re-armed for the request under way, if any. A
+/// connection carrying a steady stream of calls thus touches the runtime's timer about
+/// once per `limit`, not once per call.
+struct HeadTimer {
+    limit: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    armed: bool,
+}
+
+impl HeadTimer {
+    fn new(limit: Duration) -> HeadTimer {
+        HeadTimer {
+            limit,
+            sleep: Box::pin(tokio::time::sleep(limit)),
+            armed: false,
         }
     }
 
-    /// Completes when a request's headers have taken longer than `limit` to arrive.
-    async fn head_overdue(&self, limit: Duration) {
+    /// Ready when the request under way has taken longer than the limit to bring its
+    /// headers. Must be polled after the connection each time the task runs.
+    fn poll_overdue(&mut self, cx: &mut Context<'_>, watch: &RequestWatch) -> Poll<()> {
         loop {
-            let changed = self.changed.notified();
-            match self.phase() {
-                Phase::Head(since) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(since + limit) => {
-                            if self.phase() == Phase::Head(since) {
-                                return;
-                            }
-                        }
-                        () = changed => {}
-                    }
-                }
-                Phase::Idle | Phase::Handling => changed.await,
+            let deadline = match watch.phase() {
+                Phase::Head(since) => Some(since + self.limit),
+                Phase::Idle | Phase::Handling => None,
+            };
+            if !self.armed {
+                let Some(deadline) = deadline else {
+                    // The next request's first byte is read in this task, which then
+                    // polls this again.
+                    return Poll::Pending;
+                };
+                self.sleep.as_mut().reset(deadline);
+                self.armed = true;
+            }
+            if self.sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.armed = false;
+            // The timer may have been armed for an earlier request.
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Poll::Ready(());
             }
         }
     }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use moralis_webhooks::{Error, FunctionRequest, Server, TriggerRequest, Webhooks};
 use serde_json::{json, Value};
@@ -424,6 +424,33 @@ async fn idle_connections_stay_open_but_slow_headers_and_bodies_are_cut_off() {
         reply.json(),
         json!({"success": {"n": 2}}),
         "the idle connection was kept"
+    );
+
+    // On a connection that has served a call, the limit runs from the next request's first
+    // byte, not from the earlier call: a head that stalls is cut off no sooner and not much
+    // later.
+    let mut kept = Client::connect(server.addr).await;
+    assert_eq!(
+        kept.call("/functions/echo", &json!({"params": {"n": 4}}))
+            .await
+            .status,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let started_slow = Instant::now();
+    kept.reader
+        .get_mut()
+        .write_all(b"POST /functions/echo HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    assert!(
+        kept.is_closed().await,
+        "a kept-alive connection whose next head stalls is closed"
+    );
+    let waited = started_slow.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+        "cut off {waited:?} after its first byte, with a limit of 300 ms"
     );
 
     // A request whose headers trickle in is cut off.
