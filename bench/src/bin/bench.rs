@@ -41,8 +41,8 @@ end through a real Parse Server. Prints Markdown tables.
   --e2e-peers <list>      webhook servers of the end-to-end part (default
                           ours,raw-hyper,express)
   --e2e-in-process <bool> also measure in-process Cloud Code (default true)
-  --e2e-calls <n>         measured function calls per route (default 3000)
-  --e2e-saves <n>         measured creates per route (default 1000)
+  --e2e-calls <n>         measured function calls per route (default 10000)
+  --e2e-saves <n>         measured creates per route (default 4000)
   --e2e-warmup <n>        unmeasured calls of each kind per route first (default 300)
   --e2e-cpu-calls <n>     calls of each kind per route in the pass reading Parse Server's
                           CPU time (default 300; 0: no such pass)
@@ -230,8 +230,8 @@ fn run() -> Result<ExitCode, String> {
             programs: programs.clone(),
             peers: e2e_peers,
             in_process: args.get_or("e2e-in-process", true)?,
-            function_calls: args.get_or("e2e-calls", 3000)?,
-            save_calls: args.get_or("e2e-saves", 1000)?,
+            function_calls: args.get_or("e2e-calls", 10000)?,
+            save_calls: args.get_or("e2e-saves", 4000)?,
             warmup: args.get_or("e2e-warmup", 300)?,
             cpu_calls: args.get_or("e2e-cpu-calls", 300)?,
             save_object: args.get_or("e2e-save", SaveObject::Small)?,
