@@ -20,6 +20,7 @@ pub mod args;
 pub mod client;
 pub mod e2e;
 pub mod histogram;
+pub mod instructions;
 pub mod load;
 pub mod payload;
 pub mod procfs;

@@ -201,7 +201,21 @@ impl Programs {
         cpu: Option<usize>,
         names: Option<(&str, &str)>,
     ) -> Result<Running, String> {
-        let program: Vec<String> = match peer {
+        self.start_under(&[], peer, key, cpu, names)
+    }
+
+    /// [`Programs::start`], with the server run by `wrapper` (a command and its arguments,
+    /// the server's command line appended; say, valgrind).
+    pub fn start_under(
+        &self,
+        wrapper: &[String],
+        peer: Peer,
+        key: &str,
+        cpu: Option<usize>,
+        names: Option<(&str, &str)>,
+    ) -> Result<Running, String> {
+        let mut program: Vec<String> = wrapper.to_vec();
+        program.extend(match peer {
             Peer::Ours | Peer::RawHyper => {
                 let mut program = vec![
                     self.bin_dir.join(peer.id()).display().to_string(),
@@ -231,7 +245,7 @@ impl Programs {
                     .display()
                     .to_string(),
             ],
-        };
+        });
         let mut command = match cpu {
             Some(cpu) => {
                 let mut command = Command::new("taskset");
@@ -322,6 +336,23 @@ impl Running {
     /// Whether it is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Asks it to stop with SIGINT and waits up to `patience` for it to exit (a server
+    /// under valgrind writes its counts then); kills it if it does not.
+    pub fn interrupt(&mut self, patience: Duration) {
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + patience;
+        while std::time::Instant::now() < deadline {
+            if !self.is_running() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.stop();
     }
 
     /// Kills it and waits for it.

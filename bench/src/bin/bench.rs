@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use moralis_webhooks_bench::args::Args;
 use moralis_webhooks_bench::e2e::{EndToEnd, SaveObject};
+use moralis_webhooks_bench::instructions::{self, InstructionCount};
 use moralis_webhooks_bench::load::{CellSettings, Comparison};
 use moralis_webhooks_bench::servers::{Flavor, Peer, Programs};
 use moralis_webhooks_bench::workload::{Payload, Workload};
@@ -22,9 +23,11 @@ use moralis_webhooks_bench::{e2e, load};
 
 const USAGE: &str = "\
 bench: moralis-webhooks against raw hyper, Express 5 and parse-cloud-express, then end to
-end through a real Parse Server. Prints Markdown tables.
+end through a real Parse Server, then instructions per call of the Rust servers (callgrind).
+Prints Markdown tables.
 
-  --parts <list>          load, e2e or both (default load,e2e)
+  --parts <list>          any of load, e2e, instructions (default: all three; instructions
+                          only where valgrind is installed)
   --peers <list>          servers of the load part (default
                           ours,raw-hyper,express,parse-cloud-express)
   --payloads <list>       function-1k, beforesave-10k, beforesave-1m (default: all)
@@ -122,13 +125,18 @@ fn run() -> Result<ExitCode, String> {
     )?;
     let parts: Vec<String> = args
         .get::<String>("parts")?
-        .unwrap_or_else(|| "load,e2e".to_owned())
+        .unwrap_or_else(|| "load,e2e,instructions".to_owned())
         .split(',')
         .map(|part| part.trim().to_owned())
         .filter(|part| !part.is_empty())
         .collect();
-    if let Some(unknown) = parts.iter().find(|p| *p != "load" && *p != "e2e") {
-        return Err(format!("--parts: `{unknown}` is not load or e2e"));
+    if let Some(unknown) = parts
+        .iter()
+        .find(|p| !["load", "e2e", "instructions"].contains(&p.as_str()))
+    {
+        return Err(format!(
+            "--parts: `{unknown}` is not load, e2e or instructions"
+        ));
     }
     let peers: Vec<Peer> = list(&args, "peers", &Peer::ALL)?;
     let payloads: Vec<Payload> = list(&args, "payloads", &Payload::ALL)?;
@@ -180,8 +188,8 @@ fn run() -> Result<ExitCode, String> {
         programs.check(&peers)?;
         let comparison = Comparison {
             programs: programs.clone(),
-            peers,
-            payloads,
+            peers: peers.clone(),
+            payloads: payloads.clone(),
             connections,
             settings: CellSettings {
                 warmup: seconds(&args, "warmup", 2.0)?,
@@ -260,6 +268,38 @@ fn run() -> Result<ExitCode, String> {
         println!();
         if series.iter().any(|s| s.errors > 0) {
             status = ExitCode::FAILURE;
+        }
+    }
+
+    if parts.iter().any(|p| p == "instructions") {
+        println!("## Part 3: instructions per call (callgrind)\n");
+        if InstructionCount::available() {
+            let rust: Vec<Peer> = [Peer::Ours, Peer::RawHyper]
+                .into_iter()
+                .filter(|peer| peers.contains(peer))
+                .collect();
+            programs.check(&rust)?;
+            println!(
+                "Each Rust server under valgrind's callgrind, sent sequential calls on one \
+                 kept-alive connection, twice (few calls, then many); instructions per call \
+                 = the difference of the two totals over the difference in calls: start-up \
+                 and shutdown cancel out. The whole process is counted (hyper, Tokio, the \
+                 allocator, the kernel excepted). Not a time, but the same on every run, \
+                 whatever else the machine does.\n"
+            );
+            let counts = InstructionCount {
+                programs: programs.clone(),
+                peers: rust,
+                payloads: payloads.clone(),
+            }
+            .run();
+            instructions::print_table(&counts);
+            println!();
+            if counts.iter().any(|count| count.per_call.is_err()) {
+                status = ExitCode::FAILURE;
+            }
+        } else {
+            println!("Not measured: valgrind is not installed (`apt-get install valgrind`).\n");
         }
     }
     let _ = std::fs::remove_dir_all(&log_dir);
