@@ -461,7 +461,15 @@ fn decode_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, BadRequest> 
             "the body is not a webhook request: it nests deeper than {MAX_DEPTH} levels"
         )));
     }
-    serde_json::from_slice(body).map_err(|error| BadRequest {
+    // One check of the whole body (std's, fast on ASCII) spares serde_json checking every
+    // string as it reads it, and again every field it keeps as text.
+    let text = std::str::from_utf8(body).map_err(|error| {
+        BadRequest::new(format!(
+            "the body is not a webhook request: it is not UTF-8 (invalid byte at offset {})",
+            error.valid_up_to()
+        ))
+    })?;
+    serde_json::from_str(text).map_err(|error| BadRequest {
         message: format!("the body is not a webhook request: {error}"),
         summary: format!(
             "the body is not a webhook request: {:?} error at line {} column {}",
@@ -477,20 +485,38 @@ fn decode_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, BadRequest> 
 /// value too deep to decode could reach a handler.
 const MAX_DEPTH: usize = 128;
 
-/// Whether arrays and objects in `json` nest deeper than `limit`, strings aside: one pass
-/// over the bytes, a few instructions each.
+/// Whether arrays and objects in `json` nest deeper than `limit`, strings aside.
+///
+/// Nesting cannot exceed the number of opening brackets, which a vectorized count finds
+/// in a fraction of the time of the exact scan: most bodies have fewer than `limit` and
+/// are done. Otherwise one exact pass over the bytes.
 fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
+    let mut opening = 0usize;
+    let few = json.chunks(255).all(|chunk| {
+        // A byte-wide count per chunk, which the compiler vectorizes.
+        let count = chunk.iter().fold(0u8, |count, &byte| {
+            count + u8::from(byte == b'[' || byte == b'{')
+        });
+        opening += usize::from(count);
+        opening <= limit
+    });
+    if few {
+        return false;
+    }
     let mut depth = 0usize;
-    let mut bytes = json.iter();
-    while let Some(&byte) = bytes.next() {
+    let mut at = 0;
+    while let Some(&byte) = json.get(at) {
+        at += 1;
         match byte {
             b'"' => loop {
-                match bytes.next() {
-                    Some(b'"') => break,
-                    Some(b'\\') => {
-                        bytes.next();
+                match json.get(at) {
+                    Some(b'"') => {
+                        at += 1;
+                        break;
                     }
-                    Some(_) => {}
+                    // The escaped character is skipped with it.
+                    Some(b'\\') => at += 2,
+                    Some(_) => at += 1,
                     None => return false,
                 }
             },
@@ -659,6 +685,62 @@ mod tests {
             br#"{"a": [{"b": 1}], "c": [{"d": 2}]}"#,
             3
         ));
+    }
+
+    /// The scan agrees with the plainest byte-by-byte reading on every string of
+    /// brackets, quotes, backslashes and letters up to a length, limits 0 to 3.
+    #[test]
+    fn nesting_scan_agrees_with_a_byte_by_byte_reading() {
+        fn plain(json: &[u8], limit: usize) -> bool {
+            let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+            for &byte in json {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if byte == b'\\' {
+                        escaped = true;
+                    } else if byte == b'"' {
+                        in_string = false;
+                    }
+                    continue;
+                }
+                match byte {
+                    b'"' => in_string = true,
+                    b'[' | b'{' => {
+                        depth += 1;
+                        if depth > limit {
+                            return true;
+                        }
+                    }
+                    b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            false
+        }
+        const ALPHABET: &[u8] = b"[]{}\"\\a";
+        let mut checked = 0;
+        for length in 0..=7u32 {
+            for mut n in 0..ALPHABET.len().pow(length) {
+                let text: Vec<u8> = (0..length)
+                    .map(|_| {
+                        let byte = ALPHABET[n % ALPHABET.len()];
+                        n /= ALPHABET.len();
+                        byte
+                    })
+                    .collect();
+                for limit in 0..=3 {
+                    assert_eq!(
+                        nests_deeper_than(&text, limit),
+                        plain(&text, limit),
+                        "{:?} with limit {limit}",
+                        String::from_utf8_lossy(&text)
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 3_000_000);
     }
 
     #[test]
