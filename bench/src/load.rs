@@ -451,8 +451,28 @@ impl Comparison {
             }
         }
         let key = format!("bench-{}", std::process::id());
+        // The machine's first seconds of load run slower (a VM's vCPUs waking, caches
+        // filling): a cell whose figures are dropped takes them.
+        if let (Some(&peer), Some(first)) = (self.peers.first(), workloads.first()) {
+            eprint!("warming up the machine with {peer} ... ");
+            let settings = CellSettings {
+                connections: self.connections[0],
+                ..self.settings.clone()
+            };
+            let cell = self.run_cell(runtime, peer, Arc::clone(first), &settings, &key);
+            eprintln!("{} (not counted)", progress(&cell));
+        }
         for round in 1..=self.rounds {
-            for entry in series.iter_mut() {
+            // Servers take turns going first: every other round runs each payload's
+            // servers in reverse order, so no server always follows the same one.
+            let mut order: Vec<usize> = (0..series.len()).collect();
+            if round % 2 == 0 {
+                for group in order.chunks_mut(self.peers.len().max(1)) {
+                    group.reverse();
+                }
+            }
+            for index in order {
+                let entry = &mut series[index];
                 if entry.cells.iter().any(|cell| cell.failing) {
                     continue;
                 }

@@ -33,7 +33,7 @@ Prints Markdown tables.
   --payloads <list>       function-1k, beforesave-10k, beforesave-1m (default: all)
   --connections <list>    connections per payload, in the order of --payloads
                           (default 64 for 1 KB and 10 KB, 8 for 1 MB)
-  --rounds <n>            times each cell is measured; tables show medians (default 3)
+  --rounds <n>            times each cell is measured; tables show medians (default 5)
   --warmup <seconds>      load before each cell's window (default 2)
   --seconds <seconds>     each cell's measuring window (default 4)
   --timeout <seconds>     a call without a reply by then fails (default 10)
@@ -197,7 +197,7 @@ fn run() -> Result<ExitCode, String> {
                 connections: 0,
                 timeout: seconds(&args, "timeout", 10.0)?,
             },
-            rounds: args.get_or("rounds", 3usize)?.max(1),
+            rounds: args.get_or("rounds", 5usize)?.max(1),
             server_cpu,
         };
         println!("## Part 1: each server on one core\n");
