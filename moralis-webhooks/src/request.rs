@@ -489,7 +489,7 @@ const MAX_DEPTH: usize = 128;
 ///
 /// Nesting cannot exceed the number of opening brackets, which a vectorized count finds
 /// in a fraction of the time of the exact scan: most bodies have fewer than `limit` and
-/// are done. Otherwise one exact pass over the bytes.
+/// are done. Otherwise one exact pass, a word at a time.
 fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
     let mut opening = 0usize;
     let few = json.chunks(255).all(|chunk| {
@@ -503,34 +503,87 @@ fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
     if few {
         return false;
     }
-    let mut depth = 0usize;
+    let mut scan = NestingScan {
+        limit,
+        depth: 0,
+        in_string: false,
+        skip_until: 0,
+    };
+    // Eight bytes at a time: a word's quotes, backslashes and brackets are found with a
+    // few arithmetic operations, and only those bytes are looked at.
+    let mut words = json.chunks_exact(8);
     let mut at = 0;
-    while let Some(&byte) = json.get(at) {
-        at += 1;
-        match byte {
-            b'"' => loop {
-                match json.get(at) {
-                    Some(b'"') => {
-                        at += 1;
-                        break;
-                    }
-                    // The escaped character is skipped with it.
-                    Some(b'\\') => at += 2,
-                    Some(_) => at += 1,
-                    None => return false,
-                }
-            },
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
+    for word in words.by_ref() {
+        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // `[` and `]` differ from `{` and `}` in bit 5 only.
+        let folded = word | (ONES * 0x20);
+        let mut marks = bytes_equal(word, b'"')
+            | bytes_equal(word, b'\\')
+            | bytes_equal(folded, b'{')
+            | bytes_equal(folded, b'}');
+        while marks != 0 {
+            let offset = marks.trailing_zeros() as usize / 8;
+            marks &= marks - 1;
+            if scan.byte(at + offset, json[at + offset]) {
+                return true;
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+        }
+        at += 8;
+    }
+    for (offset, &byte) in words.remainder().iter().enumerate() {
+        if scan.byte(at + offset, byte) {
+            return true;
         }
     }
     false
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each byte of `word` that equals `byte`, and no other bit.
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    const LOW7: u64 = ONES * 0x7f;
+    let zero_where_equal = word ^ (ONES * u64::from(byte));
+    // Exact (no borrow from one byte into the next): the high bit is set where the low
+    // seven bits and the high bit are all zero.
+    !(((zero_where_equal & LOW7) + LOW7) | zero_where_equal | LOW7)
+}
+
+/// The state of [`nests_deeper_than`]'s pass: where it is in the JSON text.
+struct NestingScan {
+    limit: usize,
+    depth: usize,
+    in_string: bool,
+    /// Bytes before this index are skipped (the character after a backslash).
+    skip_until: usize,
+}
+
+impl NestingScan {
+    /// Reads the byte at `at`, given only when it may matter (a quote, a backslash or a
+    /// bracket); true when the nesting just went past the limit.
+    fn byte(&mut self, at: usize, byte: u8) -> bool {
+        if at < self.skip_until {
+            return false;
+        }
+        if self.in_string {
+            match byte {
+                b'"' => self.in_string = false,
+                b'\\' => self.skip_until = at + 2,
+                _ => {}
+            }
+            return false;
+        }
+        match byte {
+            b'"' => self.in_string = true,
+            b'[' | b'{' => {
+                self.depth += 1;
+                return self.depth > self.limit;
+            }
+            b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        false
+    }
 }
 
 /// Decodes a function call for the function served at `name`.
@@ -741,6 +794,51 @@ mod tests {
             }
         }
         assert!(checked > 3_000_000);
+
+        // Longer texts go through the word-at-a-time path: every string of up to five of
+        // those bytes at each alignment, with letters around it, and random texts of up
+        // to 200 bytes in which the marks cross word boundaries every way.
+        for length in 0..=5u32 {
+            for mut n in 0..ALPHABET.len().pow(length) {
+                let core: Vec<u8> = (0..length)
+                    .map(|_| {
+                        let byte = ALPHABET[n % ALPHABET.len()];
+                        n /= ALPHABET.len();
+                        byte
+                    })
+                    .collect();
+                for before in [1, 5, 7, 8, 9] {
+                    let mut text = b"[{\"ab".repeat(before).to_vec();
+                    text.truncate(before * 2);
+                    text.extend_from_slice(&core);
+                    text.extend_from_slice(b"]}x\\\"[[[");
+                    for limit in 0..=4 {
+                        assert_eq!(nests_deeper_than(&text, limit), plain(&text, limit));
+                    }
+                }
+            }
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let length = (seed % 200) as usize;
+            let text: Vec<u8> = (0..length)
+                .map(|i| {
+                    let pick = (seed.rotate_left(i as u32 * 5) % 11) as usize;
+                    ALPHABET.get(pick).copied().unwrap_or(b'a' + pick as u8)
+                })
+                .collect();
+            for limit in [0, 1, 2, 5, 20] {
+                assert_eq!(
+                    nests_deeper_than(&text, limit),
+                    plain(&text, limit),
+                    "{:?} with limit {limit}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
     }
 
     #[test]
