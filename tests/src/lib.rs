@@ -60,7 +60,7 @@
 
 mod client;
 mod postgres;
-mod process;
+pub mod process;
 
 use std::fmt;
 use std::fs::{self, OpenOptions};

@@ -1,6 +1,7 @@
 //! Child-process plumbing: signals, waiting with a timeout, free ports, log
-//! tails, and the [`Watchdog`] that cleans up after a test process that died
-//! without running its destructors.
+//! tails, and the watchdog that cleans up after a test process that died
+//! without running its destructors. The functions are public for the tests
+//! that run processes of their own (webhook replicas, nginx).
 
 use std::collections::HashSet;
 use std::fs;
@@ -14,7 +15,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 /// The effective user id of this process (the owner of `/proc/self`).
-pub(crate) fn euid() -> u32 {
+pub fn euid() -> u32 {
     if let Ok(meta) = fs::metadata("/proc/self") {
         return meta.uid();
     }
@@ -29,7 +30,7 @@ pub(crate) fn euid() -> u32 {
 
 /// Sends `signal` (a name such as `TERM`) to `pid` with the shell's `kill`
 /// builtin (no `unsafe` needed). Returns whether `kill` succeeded.
-pub(crate) fn send_signal(pid: u32, signal: &str) -> bool {
+pub fn send_signal(pid: u32, signal: &str) -> bool {
     Command::new("/bin/sh")
         .arg("-c")
         .arg(format!("kill -{signal} {pid} 2>/dev/null"))
@@ -42,7 +43,7 @@ pub(crate) fn send_signal(pid: u32, signal: &str) -> bool {
 }
 
 /// Waits up to `timeout` for `child` to exit (and reaps it).
-pub(crate) fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+pub fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(2);
     loop {
@@ -63,7 +64,7 @@ pub(crate) fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitS
 
 /// Stops `child`: sends `signal`, waits up to `grace`, then SIGKILLs it and
 /// waits again. Never panics. Returns how the child ended, if known.
-pub(crate) fn terminate(child: &mut Child, signal: &str, grace: Duration) -> Option<ExitStatus> {
+pub fn terminate(child: &mut Child, signal: &str, grace: Duration) -> Option<ExitStatus> {
     if let Ok(Some(status)) = child.try_wait() {
         return Some(status);
     }
@@ -81,7 +82,7 @@ pub(crate) fn terminate(child: &mut Child, signal: &str, grace: Duration) -> Opt
 
 /// A loopback TCP port that was free a moment ago and has not been handed out
 /// before by this process (so parallel tests never race for the same port).
-pub(crate) fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     static HANDED_OUT: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
     let handed_out = HANDED_OUT.get_or_init(Default::default);
     for _ in 0..1000 {
@@ -100,7 +101,7 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// The last `lines` lines of the file at `path` (at most 64 KiB are read).
-pub(crate) fn tail(path: &Path, lines: usize) -> String {
+pub fn tail(path: &Path, lines: usize) -> String {
     let Ok(mut file) = fs::File::open(path) else {
         return format!("(cannot read {})", path.display());
     };

@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::os::unix::fs::MetadataExt;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime};
 
+pub(crate) use moralis_webhooks_conformance::process::free_port;
+use moralis_webhooks_conformance::process::{euid, send_signal, tail, terminate, wait_timeout};
 use tempfile::TempDir;
 
 /// Where `scripts/setup-parse-server` installs nginx (Debian package `nginx`).
@@ -33,75 +34,6 @@ const STOP_GRACE: Duration = Duration::from_secs(20);
 
 /// How many lines of a log a failure message shows.
 const LOG_TAIL_LINES: usize = 40;
-
-/// A loopback TCP port that was free a moment ago.
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or_else(|e| panic!("cannot bind a TCP socket on 127.0.0.1: {e}"))
-}
-
-/// Whether this process runs as root (it owns `/proc/self` as uid 0).
-fn running_as_root() -> bool {
-    fs::metadata("/proc/self").is_ok_and(|meta| meta.uid() == 0)
-}
-
-/// Sends `signal` (a name such as `TERM`) to `pid` with the shell's `kill` (no `unsafe`).
-pub(crate) fn send_signal(pid: u32, signal: &str) -> bool {
-    Command::new("/bin/sh")
-        .arg("-c")
-        .arg(format!("kill -{signal} {pid} 2>/dev/null"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-/// Waits up to `timeout` for `child` to exit, and reaps it.
-fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) => {}
-            Err(_) => return None,
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        sleep(Duration::from_millis(5));
-    }
-}
-
-/// Sends `signal`, waits up to [`STOP_GRACE`], then SIGKILLs. Never panics; returns how the
-/// child ended (`None`: it ignored the signal and was killed, or cannot be waited for).
-fn stop_child(child: &mut Child, signal: &str) -> Option<ExitStatus> {
-    if let Ok(Some(status)) = child.try_wait() {
-        return Some(status);
-    }
-    send_signal(child.id(), signal);
-    if let Some(status) = wait_timeout(child, STOP_GRACE) {
-        return Some(status);
-    }
-    eprintln!(
-        "pid {} ignored SIG{signal} for {STOP_GRACE:?}; sending SIGKILL",
-        child.id()
-    );
-    let _ = child.kill();
-    let _ = wait_timeout(child, Duration::from_secs(10));
-    None
-}
-
-/// The last `lines` lines of the file at `path`.
-pub(crate) fn tail(path: &Path, lines: usize) -> String {
-    let text = fs::read(path)
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_else(|e| format!("(cannot read {}: {e})", path.display()));
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
 
 /// The remote ports of the ESTABLISHED IPv4 TCP connections whose local port is `port`,
 /// as the kernel lists them in `/proc/net/tcp`: for a server listening on `port`, one entry
@@ -366,7 +298,7 @@ impl Replica {
             .unwrap_or_else(|| panic!("replica {} is not running", self.name));
         let status = match wait_timeout(&mut child, STOP_GRACE) {
             Some(status) => Some(status),
-            None => stop_child(&mut child, "KILL"),
+            None => terminate(&mut child, "KILL", STOP_GRACE),
         };
         self.watchdog.tell(&format!("forget {}", child.id()));
         status
@@ -419,7 +351,7 @@ impl Replica {
 impl Drop for Replica {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
-            stop_child(child, "TERM");
+            terminate(child, "TERM", STOP_GRACE);
         }
         self.child = None;
         self.watchdog.disarm();
@@ -455,7 +387,7 @@ impl Nginx {
             .unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"));
         let port = free_port();
         let config_path = dir.path().join("nginx.conf");
-        let config = nginx_config(dir.path(), port, upstreams, running_as_root());
+        let config = nginx_config(dir.path(), port, upstreams, euid() == 0);
         fs::write(&config_path, config)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
         let log = append(&dir.path().join("nginx.out"));
@@ -543,7 +475,7 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
             // SIGTERM: nginx's fast shutdown (the master stops its worker, then exits).
-            stop_child(child, "TERM");
+            terminate(child, "TERM", STOP_GRACE);
         }
         self.child = None;
         self.watchdog.disarm();
