@@ -23,17 +23,18 @@
 //! rules: a body nesting deeper than 128 levels or not in UTF-8 is refused whole, wherever
 //! the fault lies, so what reaches a handler always decodes.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use moralis_webhooks::{Error, FunctionRequest, Server, TriggerRequest, Webhooks};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
+
+use common::{exchange, Reply};
 
 const KEY: &str = "bad-input-key";
 const MIB: usize = 1024 * 1024;
@@ -151,79 +152,6 @@ impl Req {
         }
         bytes
     }
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Sends `bytes` on a new connection, while reading the reply: the server may answer (and
-/// close) before it has read everything, as it does for bodies over the limit.
-async fn exchange(addr: SocketAddr, bytes: Vec<u8>) -> Reply {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (reader, mut writer) = stream.into_split();
-    let writing = tokio::spawn(async move {
-        // A failed write means the server answered and closed already: the reply says why.
-        let _ = writer.write_all(&bytes).await;
-        writer
-    });
-    let reply = tokio::time::timeout(Duration::from_secs(60), read_reply(reader))
-        .await
-        .expect("a reply within a minute (not a timing assertion: a hang guard)")
-        .expect("a well-formed HTTP reply");
-    writing.abort();
-    reply
-}
-
-async fn read_reply(reader: tokio::net::tcp::OwnedReadHalf) -> Option<Reply> {
-    let mut reader = BufReader::new(reader);
-    let mut line = String::new();
-    if reader.read_line(&mut line).await.ok()? == 0 {
-        return None;
-    }
-    let status = line.split(' ').nth(1)?.parse().ok()?;
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).await.ok()?;
-        let trimmed = line.trim_end();
-        if trimmed.is_empty() {
-            break;
-        }
-        let (name, value) = trimmed.split_once(':')?;
-        headers.push((name.to_owned(), value.trim().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map(|(_, v)| v.parse::<usize>().unwrap());
-    let mut body = Vec::new();
-    match length {
-        Some(length) => {
-            body.resize(length, 0);
-            reader.read_exact(&mut body).await.ok()?;
-        }
-        // No length: the body runs to the end of the connection.
-        None => {
-            reader.read_to_end(&mut body).await.ok()?;
-        }
-    }
-    Some(Reply {
-        status,
-        headers,
-        body,
-    })
 }
 
 struct Running {

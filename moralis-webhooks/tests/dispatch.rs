@@ -2,6 +2,8 @@
 //! (`fixtures/`) go through `App::handle`, the entry the HTTP server uses, and the replies
 //! are checked against the reply rules Parse Server needs.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -13,16 +15,9 @@ use moralis_webhooks::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-const KEY: &str = "hookkey";
+use common::fixture;
 
-/// A recorded request: the path it is routed to here, and its body.
-fn fixture(name: &str) -> (String, Value) {
-    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut record: Value = serde_json::from_str(&text).unwrap();
-    let route = record["path"].as_str().unwrap().to_owned();
-    (route, record["body"].take())
-}
+const KEY: &str = "hookkey";
 
 fn app(webhooks: Webhooks) -> App {
     Server::new()

@@ -12,6 +12,8 @@
 //! `Debug` of the request types, which the crate promises to redact (the handlers here log
 //! `?req`).
 
+mod common;
+
 use std::fmt::{self, Write as _};
 use std::io;
 use std::net::SocketAddr;
@@ -21,9 +23,9 @@ use std::time::Duration;
 use moralis_webhooks::{Error, FunctionRequest, ParseObject, Server, TriggerRequest, Webhooks};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
+
+use common::{exchange, fixture, Reply};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
@@ -154,50 +156,6 @@ fn capture_everything() -> Capture {
 
 // ---- the client ----------------------------------------------------------------------
 
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-/// Sends raw bytes on a new connection and reads the reply (written concurrently: the
-/// server may answer before it has read everything).
-async fn exchange(addr: SocketAddr, bytes: Vec<u8>) -> Reply {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (reader, mut writer) = stream.into_split();
-    let writing = tokio::spawn(async move {
-        let _ = writer.write_all(&bytes).await;
-        writer
-    });
-    let mut reader = BufReader::new(reader);
-    let mut line = String::new();
-    reader.read_line(&mut line).await.unwrap();
-    let status = line.split(' ').nth(1).unwrap().parse().unwrap();
-    let mut length = None;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).await.unwrap();
-        let trimmed = line.trim_end();
-        if trimmed.is_empty() {
-            break;
-        }
-        let (name, value) = trimmed.split_once(':').unwrap();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(value.trim().parse::<usize>().unwrap());
-        }
-    }
-    let mut body = vec![0; length.unwrap_or(0)];
-    reader.read_exact(&mut body).await.unwrap();
-    writing.abort();
-    Reply { status, body }
-}
-
 /// A POST as Parse Server sends it (chunked), with these webhook keys.
 fn post(path: &str, keys: &[&str], body: &[u8]) -> Vec<u8> {
     let mut head =
@@ -222,15 +180,6 @@ async fn call(addr: SocketAddr, path: &str, body: &Value) -> Reply {
 }
 
 // ---- the requests, as Parse Server sends them, with secrets ----------------------------
-
-/// A recorded Parse Server request (`fixtures/`), its route and body.
-fn fixture(name: &str) -> (String, Value) {
-    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut record: Value = serde_json::from_str(&text).unwrap();
-    let route = record["path"].as_str().unwrap().to_owned();
-    (route, record["body"].take())
-}
 
 /// A caller with a session, calling with the master key too: every credential Parse
 /// Server forwards.
