@@ -18,6 +18,18 @@ impl Args {
         Args::parse_from(std::env::args().skip(1), usage, known)
     }
 
+    /// A multi-thread Tokio runtime with `--threads` workers (default: one per CPU).
+    pub fn multi_thread_runtime(&self) -> Result<tokio::runtime::Runtime, String> {
+        let mut runtime = tokio::runtime::Builder::new_multi_thread();
+        runtime.enable_all();
+        if let Some(threads) = self.get::<usize>("threads")? {
+            runtime.worker_threads(threads.max(1));
+        }
+        runtime
+            .build()
+            .map_err(|error| format!("cannot start Tokio: {error}"))
+    }
+
     /// Parses `args` (without the program name); see [`Args::parse`].
     pub fn parse_from(
         args: impl IntoIterator<Item = String>,

@@ -84,14 +84,7 @@ fn run() -> Result<(), String> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    runtime.enable_all();
-    if let Some(threads) = args.get::<usize>("threads")? {
-        runtime.worker_threads(threads.max(1));
-    }
-    let runtime = runtime
-        .build()
-        .map_err(|error| format!("cannot start Tokio: {error}"))?;
+    let runtime = args.multi_thread_runtime()?;
 
     let mut server = Server::from_env().map_err(|error| error.to_string())?;
     if let Some(addr) = args.get::<SocketAddr>("addr")? {

@@ -101,14 +101,7 @@ fn setup() -> Result<(tokio::runtime::Runtime, Settings), String> {
         payloads: Payloads::load(),
         reconnect_every: args.get_or("reconnect-every", 0)?,
     };
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    runtime.enable_all();
-    if let Some(threads) = args.get::<usize>("threads")? {
-        runtime.worker_threads(threads.max(1));
-    }
-    let runtime = runtime
-        .build()
-        .map_err(|error| format!("cannot start Tokio: {error}"))?;
+    let runtime = args.multi_thread_runtime()?;
     let settings = Settings {
         target: Arc::new(target),
         pid,
