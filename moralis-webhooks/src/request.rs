@@ -772,25 +772,31 @@ mod tests {
             false
         }
         const ALPHABET: &[u8] = b"[]{}\"\\a";
-        let mut checked = 0;
-        for length in 0..=7u32 {
-            for mut n in 0..ALPHABET.len().pow(length) {
-                let text: Vec<u8> = (0..length)
+        /// Every text of `length` bytes of the alphabet.
+        fn every_text(length: u32) -> impl Iterator<Item = Vec<u8>> {
+            (0..ALPHABET.len().pow(length)).map(move |mut n| {
+                (0..length)
                     .map(|_| {
                         let byte = ALPHABET[n % ALPHABET.len()];
                         n /= ALPHABET.len();
                         byte
                     })
-                    .collect();
-                for limit in 0..=3 {
-                    assert_eq!(
-                        nests_deeper_than(&text, limit),
-                        plain(&text, limit),
-                        "{:?} with limit {limit}",
-                        String::from_utf8_lossy(&text)
-                    );
-                    checked += 1;
-                }
+                    .collect()
+            })
+        }
+        let agree = |text: &[u8], limit: usize| {
+            assert_eq!(
+                nests_deeper_than(text, limit),
+                plain(text, limit),
+                "{:?} with limit {limit}",
+                String::from_utf8_lossy(text)
+            );
+        };
+        let mut checked = 0;
+        for text in (0..=7).flat_map(every_text) {
+            for limit in 0..=3 {
+                agree(&text, limit);
+                checked += 1;
             }
         }
         assert!(checked > 3_000_000);
@@ -798,23 +804,14 @@ mod tests {
         // Longer texts go through the word-at-a-time path: every string of up to five of
         // those bytes at each alignment, with letters around it, and random texts of up
         // to 200 bytes in which the marks cross word boundaries every way.
-        for length in 0..=5u32 {
-            for mut n in 0..ALPHABET.len().pow(length) {
-                let core: Vec<u8> = (0..length)
-                    .map(|_| {
-                        let byte = ALPHABET[n % ALPHABET.len()];
-                        n /= ALPHABET.len();
-                        byte
-                    })
-                    .collect();
-                for before in [1, 5, 7, 8, 9] {
-                    let mut text = b"[{\"ab".repeat(before).to_vec();
-                    text.truncate(before * 2);
-                    text.extend_from_slice(&core);
-                    text.extend_from_slice(b"]}x\\\"[[[");
-                    for limit in 0..=4 {
-                        assert_eq!(nests_deeper_than(&text, limit), plain(&text, limit));
-                    }
+        for core in (0..=5).flat_map(every_text) {
+            for before in [1, 5, 7, 8, 9] {
+                let mut text = b"[{\"ab".repeat(before);
+                text.truncate(before * 2);
+                text.extend_from_slice(&core);
+                text.extend_from_slice(b"]}x\\\"[[[");
+                for limit in 0..=4 {
+                    agree(&text, limit);
                 }
             }
         }
@@ -831,12 +828,7 @@ mod tests {
                 })
                 .collect();
             for limit in [0, 1, 2, 5, 20] {
-                assert_eq!(
-                    nests_deeper_than(&text, limit),
-                    plain(&text, limit),
-                    "{:?} with limit {limit}",
-                    String::from_utf8_lossy(&text)
-                );
+                agree(&text, limit);
             }
         }
     }
