@@ -17,7 +17,6 @@
 //! `scripts/soak-test` build and run them.
 
 pub mod args;
-pub mod client;
 pub mod e2e;
 pub mod histogram;
 pub mod instructions;

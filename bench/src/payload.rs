@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
-use crate::client::{write_request, Reply};
+use crate::wire::{write_request, Reply};
 use crate::{greeting, score_band};
 
 /// Path of the cloud function the benchmark calls.
@@ -242,18 +242,18 @@ impl Payloads {
     }
 
     /// Checks the reply to call number `n` of kind `kind`.
-    pub fn check(&self, kind: Kind, n: u64, reply: &Reply) -> Result<(), BadReply> {
+    pub fn check(&self, kind: Kind, n: u64, reply: &Reply<'_>) -> Result<(), BadReply> {
         if reply.status != 200 {
             return Err(BadReply::Status {
                 status: reply.status,
-                body: excerpt(&reply.body),
+                body: excerpt(reply.body),
             });
         }
         let wrong = |why: &str| BadReply::Body {
             why: why.to_owned(),
-            body: excerpt(&reply.body),
+            body: excerpt(reply.body),
         };
-        let value: Value = serde_json::from_slice(&reply.body).map_err(|_| wrong("not JSON"))?;
+        let value: Value = serde_json::from_slice(reply.body).map_err(|_| wrong("not JSON"))?;
         let Some(reply_fields) = value.as_object().filter(|map| map.len() == 1) else {
             return Err(wrong("not an object with one field"));
         };
@@ -391,10 +391,10 @@ impl fmt::Display for BadReply {
 mod tests {
     use super::*;
 
-    fn reply(body: &str) -> Reply {
+    fn reply(body: &str) -> Reply<'_> {
         Reply {
             status: 200,
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes(),
             close: false,
         }
     }

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use tokio::time::Interval;
 
-use crate::client::{Connection, TransportError};
 use crate::histogram::Histogram;
 use crate::payload::{Kind, Mix, Payloads, RequestSettings};
+use crate::wire::{Connection, WireError};
 
 /// How many error messages a tally keeps, besides the counts.
 const KEPT_MESSAGES: usize = 12;
@@ -148,6 +148,8 @@ pub struct Session {
     id: usize,
     host: String,
     connection: Option<Connection>,
+    /// Calls sent on the current connection.
+    calls_on_connection: u64,
     request: Vec<u8>,
     scratch: Vec<u8>,
     /// Latency of the calls that got a reply, in microseconds, from the first byte sent
@@ -166,6 +168,7 @@ impl Session {
             id,
             host,
             connection: None,
+            calls_on_connection: 0,
             request: Vec::with_capacity(4096),
             scratch: Vec::with_capacity(4096),
             latency: Histogram::new(),
@@ -174,9 +177,10 @@ impl Session {
     }
 
     /// Opens the connection now (otherwise the first call does).
-    pub async fn connect(&mut self) -> Result<(), TransportError> {
+    pub async fn connect(&mut self) -> Result<(), WireError> {
         let connection = Connection::open(self.target.addr).await?;
         self.connection = Some(connection);
+        self.calls_on_connection = 0;
         self.connects += 1;
         Ok(())
     }
@@ -208,10 +212,9 @@ impl Session {
             .payloads
             .write_call(kind, n, &settings, &mut self.scratch, &mut self.request);
         let started = Instant::now();
-        let worn_out = |connection: &Connection| {
-            target.reconnect_every > 0 && connection.calls() >= target.reconnect_every
-        };
-        if self.connection.as_ref().is_none_or(worn_out) {
+        let worn_out =
+            target.reconnect_every > 0 && self.calls_on_connection >= target.reconnect_every;
+        if self.connection.is_none() || worn_out {
             self.connection = None;
             if let Err(error) = self.connect().await {
                 self.failed(tally, kind, n, error.kind(), &error);
@@ -221,19 +224,22 @@ impl Session {
             }
         }
         let connection = self.connection.as_mut().expect("connected above");
+        let calls_before = self.calls_on_connection;
+        self.calls_on_connection += 1;
         match connection.call(&self.request).await {
             Ok(reply) => {
                 self.latency.record(micros(started.elapsed()));
-                if reply.close {
+                let close = reply.close;
+                let checked = target.payloads.check(kind, n, &reply);
+                if close {
                     self.connection = None;
                 }
-                match target.payloads.check(kind, n, &reply) {
+                match checked {
                     Ok(()) => tally.succeeded(),
                     Err(bad) => self.failed(tally, kind, n, bad.kind(), &bad),
                 }
             }
             Err(error) => {
-                let calls_before = connection.calls() - 1;
                 self.connection = None;
                 let message = format!("{error} (after {calls_before} calls on the connection)");
                 self.failed(tally, kind, n, error.kind(), &message);

@@ -1,10 +1,16 @@
-//! A lean HTTP/1.1 client for the `bench` driver: one write per request (prepared bytes),
-//! replies read into a buffer reused for the whole connection and handed out as slices of
-//! it, heads parsed in place with `httparse`. A body is copied only when it is chunked
-//! (into a second reused buffer). One call at a time per connection, no pipelining.
+//! A lean HTTP/1.1 client that calls webhooks the way Parse Server does, for every load
+//! generator of the crate.
 //!
-//! [`Connection`] is the async (Tokio) client of the load; [`BlockingConnection`] the
-//! blocking one of the sequential end-to-end calls. Both share [`Reader`].
+//! Parse Server (Node's `http` module, through its keep-alive agent) sends a webhook call
+//! as `POST` with `Content-Type: application/json`, `X-Parse-Webhook-Key` and the body
+//! chunked, without `Content-Length` ([`write_request`]), and sends the next call on the
+//! same connection. Requests go out in one write (prepared bytes); replies are read into a
+//! buffer reused for the whole connection and handed out as slices of it, heads parsed in
+//! place with `httparse`. A body is copied only when it is chunked (into a second reused
+//! buffer). One call at a time per connection, no pipelining.
+//!
+//! [`Connection`] is the async (Tokio) client of the load generators; [`BlockingConnection`]
+//! the blocking one of the sequential end-to-end calls. Both share [`Reader`].
 
 use std::fmt;
 use std::io::{self, Read as _, Write as _};
@@ -28,7 +34,10 @@ pub enum WireError {
     /// Reading the reply failed.
     Read(io::Error),
     /// The server closed the connection before the reply was complete.
-    Closed,
+    Closed {
+        /// Whether part of the reply had arrived.
+        midway: bool,
+    },
     /// The reply is not valid HTTP/1.1.
     Malformed(String),
 }
@@ -40,7 +49,8 @@ impl WireError {
             WireError::Connect(error) => format!("connect: {:?}", error.kind()),
             WireError::Write(error) => format!("write: {:?}", error.kind()),
             WireError::Read(error) => format!("read: {:?}", error.kind()),
-            WireError::Closed => "connection closed".to_owned(),
+            WireError::Closed { midway: false } => "closed before replying".to_owned(),
+            WireError::Closed { midway: true } => "closed in the middle of a reply".to_owned(),
             WireError::Malformed(_) => "malformed reply".to_owned(),
         }
     }
@@ -52,7 +62,12 @@ impl fmt::Display for WireError {
             WireError::Connect(error) => write!(f, "cannot connect: {error}"),
             WireError::Write(error) => write!(f, "cannot send the request: {error}"),
             WireError::Read(error) => write!(f, "cannot read the reply: {error}"),
-            WireError::Closed => f.write_str("the server closed the connection"),
+            WireError::Closed { midway: false } => {
+                f.write_str("the server closed the connection without replying")
+            }
+            WireError::Closed { midway: true } => {
+                f.write_str("the server closed the connection in the middle of the reply")
+            }
             WireError::Malformed(message) => write!(f, "malformed reply: {message}"),
         }
     }
@@ -289,6 +304,13 @@ impl Reader {
         })
     }
 
+    /// The error of a connection that ended before the reply was complete.
+    fn closed(&self) -> WireError {
+        WireError::Closed {
+            midway: self.buf.len() > self.start,
+        }
+    }
+
     fn reply(&self, parsed: Parsed) -> Reply<'_> {
         let body = match parsed.body {
             Body::InBuffer(range) => &self.buf[range],
@@ -310,6 +332,37 @@ enum Chunk {
 
 fn find_crlf(data: &[u8]) -> Option<usize> {
     data.windows(2).position(|pair| pair == b"\r\n")
+}
+
+/// Appends a webhook call to `out`: the head as Parse Server sends it, then `body` in
+/// chunks of at most `chunk` bytes (`0`: one chunk for the whole body, as Node sends a body
+/// written at once), then the last chunk.
+pub fn write_request(
+    out: &mut Vec<u8>,
+    path: &str,
+    host: &str,
+    key: &str,
+    body: &[u8],
+    chunk: usize,
+) {
+    use std::io::Write as _;
+    // Writing to a Vec cannot fail.
+    let _ = write!(
+        out,
+        "POST {path} HTTP/1.1\r\n\
+         Content-Type: application/json\r\n\
+         X-Parse-Webhook-Key: {key}\r\n\
+         Host: {host}\r\n\
+         Connection: keep-alive\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    );
+    let size = if chunk == 0 { body.len().max(1) } else { chunk };
+    for piece in body.chunks(size) {
+        let _ = write!(out, "{:x}\r\n", piece.len());
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
 }
 
 /// One kept-alive connection of the load (Tokio).
@@ -344,7 +397,7 @@ impl Connection {
                 return Ok(self.reader.reply(parsed));
             }
             if self.reader.eof {
-                return Err(WireError::Closed);
+                return Err(self.reader.closed());
             }
             self.reader.reserve();
             let read = self
@@ -389,7 +442,7 @@ impl BlockingConnection {
                 return Ok(self.reader.reply(parsed));
             }
             if self.reader.eof {
-                return Err(WireError::Closed);
+                return Err(self.reader.closed());
             }
             self.reader.reserve();
             let filled = self.reader.buf.len();
@@ -411,6 +464,8 @@ impl BlockingConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
 
     fn parse_all(pieces: &[&[u8]]) -> Vec<(u16, Vec<u8>, bool)> {
         let mut reader = Reader::default();
@@ -454,5 +509,85 @@ HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 2\r\n\r\n
             .buf
             .extend_from_slice(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
         assert!(matches!(reader.advance(), Err(WireError::Malformed(_))));
+    }
+
+    #[test]
+    fn requests_are_chunked_like_node_sends_them() {
+        let mut out = Vec::new();
+        write_request(&mut out, "/functions/hello", "h:1", "k", b"{\"a\":1}", 0);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("POST /functions/hello HTTP/1.1\r\n"));
+        assert!(text.contains("Transfer-Encoding: chunked\r\n"));
+        assert!(!text.to_ascii_lowercase().contains("content-length"));
+        assert!(text.ends_with("\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n"));
+        let mut out = Vec::new();
+        write_request(&mut out, "/", "h", "k", b"abcde", 2);
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .ends_with("2\r\nab\r\n2\r\ncd\r\n1\r\ne\r\n0\r\n\r\n"));
+    }
+
+    /// Replies with a length, chunked and split into small writes are read whole, and
+    /// several on one connection.
+    #[tokio::test]
+    async fn replies_are_read_in_any_framing() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let replies: [&[u8]; 2] = [
+                b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n{}{}",
+                b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+            ];
+            for reply in replies {
+                let mut request = [0u8; 1024];
+                let _ = stream.read(&mut request).await.unwrap();
+                for piece in reply.chunks(5) {
+                    stream.write_all(piece).await.unwrap();
+                    stream.flush().await.unwrap();
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        let mut connection = Connection::open(addr).await.unwrap();
+        let first = connection.call(b"x").await.unwrap();
+        assert_eq!(
+            (first.status, first.body, first.close),
+            (200, &b"{}{}"[..], false)
+        );
+        let second = connection.call(b"y").await.unwrap();
+        assert_eq!(
+            (second.status, second.body, second.close),
+            (201, &b"abcde"[..], true)
+        );
+        server.await.unwrap();
+        assert!(matches!(
+            connection.call(b"z").await,
+            Err(WireError::Closed { midway: false } | WireError::Write(_) | WireError::Read(_))
+        ));
+    }
+
+    /// A connection closed after the head of a reply is told apart from one closed before.
+    #[tokio::test]
+    async fn a_reply_cut_short_is_an_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request).await.unwrap();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{}")
+                .await
+                .unwrap();
+        });
+        let mut connection = Connection::open(addr).await.unwrap();
+        let error = connection.call(b"x").await.unwrap_err();
+        assert!(
+            matches!(error, WireError::Closed { midway: true }),
+            "{error}"
+        );
+        assert_eq!(error.kind(), "closed in the middle of a reply");
+        server.await.unwrap();
     }
 }

@@ -24,6 +24,7 @@ use serde_json::{json, Map, Value};
 use crate::payload::excerpt;
 pub use crate::payload::BadReply;
 use crate::shape::{fingerprint, Fingerprint};
+use crate::wire::write_request;
 
 const FUNCTION_FIXTURE: &str =
     include_str!("../../moralis-webhooks/tests/fixtures/function_hello_user.json");
@@ -184,22 +185,14 @@ impl Workload {
     /// webhook key, `Content-Type: application/json`, the body in one chunk without
     /// `Content-Length`, on a kept-alive connection.
     pub fn request(&self, path: &str, host: &str, key: &str) -> Request {
-        let mut bytes = format!(
-            "POST {path} HTTP/1.1\r\n\
-             Content-Type: application/json\r\n\
-             X-Parse-Webhook-Key: {key}\r\n\
-             Host: {host}\r\n\
-             Connection: keep-alive\r\n\
-             Transfer-Encoding: chunked\r\n\
-             \r\n\
-             {:x}\r\n",
-            self.body.len()
-        )
-        .into_bytes();
-        let marker_at = bytes.len() + self.marker_at;
-        bytes.extend_from_slice(&self.body);
-        bytes.extend_from_slice(b"\r\n0\r\n\r\n");
-        Request { bytes, marker_at }
+        let mut bytes = Vec::with_capacity(self.body.len() + 256);
+        write_request(&mut bytes, path, host, key, &self.body, 0);
+        // The body is followed by its chunk's CRLF and the last chunk, `0\r\n\r\n`.
+        let body_at = bytes.len() - self.body.len() - b"\r\n0\r\n\r\n".len();
+        Request {
+            bytes,
+            marker_at: body_at + self.marker_at,
+        }
     }
 
     /// Checks the reply to call number `n`: status 200 and the expected JSON value.
