@@ -262,6 +262,26 @@ impl Session {
     }
 }
 
+/// Waits for the sessions' tasks: their latencies merged, and the connections they opened.
+/// A task that failed is reported on stderr under `program`'s name.
+pub async fn join_sessions(
+    sessions: Vec<tokio::task::JoinHandle<Session>>,
+    program: &str,
+) -> (Histogram, u64) {
+    let mut latency = Histogram::new();
+    let mut connects = 0;
+    for session in sessions {
+        match session.await {
+            Ok(session) => {
+                latency.merge(&session.latency);
+                connects += session.connects;
+            }
+            Err(error) => eprintln!("{program}: a session failed: {error}"),
+        }
+    }
+    (latency, connects)
+}
+
 /// A duration in whole microseconds.
 pub fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)

@@ -13,7 +13,9 @@ use moralis_webhooks_bench::args::Args;
 use moralis_webhooks_bench::histogram::Histogram;
 use moralis_webhooks_bench::payload::{Kind, Mix, Payloads};
 use moralis_webhooks_bench::procfs;
-use moralis_webhooks_bench::run::{grouped, ms, print_table, Budget, Session, Tally, Target};
+use moralis_webhooks_bench::run::{
+    grouped, join_sessions, ms, print_table, Budget, Session, Tally, Target,
+};
 
 const USAGE: &str = "\
 loadgen: a bounded load test of a moralis-webhooks server (see bench-server)
@@ -129,17 +131,7 @@ async fn run(settings: Settings) -> ExitCode {
     let started = Instant::now();
     let cpu_before = server_pid.and_then(|pid| procfs::cpu_time(pid).ok());
     let own_cpu_before = procfs::cpu_time(std::process::id()).ok();
-    let mut latency = Histogram::new();
-    let mut connects = 0;
-    for session in sessions {
-        match session.await {
-            Ok(session) => {
-                latency.merge(&session.latency);
-                connects += session.connects;
-            }
-            Err(error) => eprintln!("loadgen: a session failed: {error}"),
-        }
-    }
+    let (latency, connects) = join_sessions(sessions, "loadgen").await;
     let elapsed = started.elapsed();
     let cpu_after = server_pid.and_then(|pid| procfs::cpu_time(pid).ok());
     let own_cpu_after = procfs::cpu_time(std::process::id()).ok();

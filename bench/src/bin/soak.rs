@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moralis_webhooks_bench::args::Args;
-use moralis_webhooks_bench::histogram::Histogram;
 use moralis_webhooks_bench::payload::{Mix, Payloads};
 use moralis_webhooks_bench::procfs;
-use moralis_webhooks_bench::run::{grouped, ms, print_header, print_row, print_table};
+use moralis_webhooks_bench::run::{
+    grouped, join_sessions, ms, print_header, print_row, print_table,
+};
 use moralis_webhooks_bench::run::{Budget, Session, Tally, Target};
 use tokio::time::MissedTickBehavior;
 
@@ -202,17 +203,7 @@ async fn run(settings: Settings) -> ExitCode {
         print_sample(&next);
         samples.push(next);
     }
-    let mut latency = Histogram::new();
-    let mut connects = 0;
-    for session in sessions {
-        match session.await {
-            Ok(session) => {
-                latency.merge(&session.latency);
-                connects += session.connects;
-            }
-            Err(error) => eprintln!("soak: a session failed: {error}"),
-        }
-    }
+    let (latency, connects) = join_sessions(sessions, "soak").await;
     let elapsed = started.elapsed();
     let last = sample(&tally);
     print_sample(&last);
