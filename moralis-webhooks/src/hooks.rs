@@ -503,7 +503,13 @@ impl Api<'_> {
             let response =
                 match tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request)).await {
                     Err(_) => return Err(timed_out()),
-                    Ok(Err(error)) if attempts < 2 && closed_before_answer(&error) => continue,
+                    Ok(Err(error))
+                        if attempts < 2
+                            && (closed_before_answer(&error)
+                                || (method == Method::GET && reset(&error))) =>
+                    {
+                        continue
+                    }
                     Ok(Err(error)) => return Err(Transport(error_chain(&error))),
                     Ok(Ok(response)) => response,
                 };
@@ -738,6 +744,20 @@ fn closed_before_answer(error: &hyper_util::client::legacy::Error) -> bool {
     std::error::Error::source(error)
         .and_then(|source| source.downcast_ref::<hyper::Error>())
         .is_some_and(|error| error.is_incomplete_message() || error.is_canceled())
+}
+
+/// Whether the connection was reset. Parse Server resets a kept-alive connection after
+/// some refusals (a master key from outside `masterKeyIps`), so the next request on it
+/// fails at once; a GET is safe to send again on a new connection.
+fn reset(error: &hyper_util::client::legacy::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(error) = source {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::ConnectionReset;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// A transport failure (connection, TLS, timeout).
