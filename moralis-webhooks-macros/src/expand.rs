@@ -15,7 +15,6 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
         None => quote!(::moralis_webhooks),
     };
     let ident = &function.sig.ident;
-    let name = &args.name;
     let private = quote!(#krate::__private);
     let request_ty = match function.sig.inputs.first() {
         Some(FnArg::Typed(arg)) => Some(&*arg.ty),
@@ -26,39 +25,41 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
         _ => None,
     };
 
+    // Local names of our own, with mixed-site hygiene: they cannot capture the user's names,
+    // nor be captured by them (a handler may well be called `webhooks` or `request`).
+    // Hygiene does not cover items, so the registering function gets a name no one writes.
+    let hidden = |name: &str| syn::Ident::new(name, Span::mixed_site());
+    let (webhooks, request) = (hidden("webhooks"), hidden("request"));
+    let register = format_ident!("__moralis_webhooks_register");
+
     // The handler is passed as a closure: a request type the attribute cannot pass then
     // shows, after the assertion's error, as a mismatched argument of this call rather than
     // as a function signature mismatch with a broken "wrap it in a closure" suggestion.
-    let request = format_ident!("__moralis_webhooks_request");
     let handler = quote!(|#request| #ident(#request));
-
-    let (callee, trigger) = match kind {
-        Kind::Function => (quote!(#private::cloud_function), None),
-        Kind::BeforeSave => (quote!(#private::before_save), None),
-        Kind::AfterSave | Kind::BeforeDelete | Kind::AfterDelete => {
-            let variant = syn::Ident::new(kind.trigger_variant(), Span::call_site());
-            (
-                quote!(#private::trigger),
-                Some(quote!(#krate::Trigger::#variant,)),
-            )
-        }
+    // The handler is the argument rustc blames for an output that does not fit: it too
+    // covers the return type.
+    let handler = match output_ty {
+        Some(ty) => respan_like(handler, ty),
+        None => handler,
     };
-    let call = quote!(#callee(webhooks, #name, #trigger #handler, location));
-    // A return type that does not fit fails the assertion below and, again, a bound of
-    // the registering function. rustc drops the second error when both are in the same
-    // body, on the same span, for the same unmet bound: give the call the span of the
-    // return type, which the assertion's error points at. (Other errors of the call, a
-    // future that is not `Send` or params that do not implement `Deserialize`, then point
-    // at the return type too.)
+    let method = syn::Ident::new(kind.attribute(), Span::call_site());
+    let name_argument = args.name.as_ref().map(|name| quote!(#name,));
+    // A path call rather than a method call: rustc then reports an unmet bound of the
+    // handler's output at the call, where the span trick below can merge it.
+    let call = quote!(#krate::Webhooks::#method(#webhooks, #name_argument #handler));
+    // A return type that does not fit fails a bound of the registering method (with the
+    // output trait's explanation): give the call the location of the return type, so the
+    // error points there. (Other errors of the call, a future that is not `Send` or params
+    // that do not implement `Deserialize`, then point at the return type too.)
     let call = match output_ty {
         Some(ty) => respan_like(call, ty),
         None => call,
     };
-    let call = match args.timeout_ms {
-        Some(ms) => quote!(#call.timeout(::core::time::Duration::from_millis(#ms))),
-        None => call,
+    let timeout = match args.timeout_ms {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
     };
-    let assertions = assertions(kind, request_ty, output_ty, &private);
+    let assertions = assertions(kind, request_ty, &krate, &private);
 
     // The registration lives in the length of an array type in a hidden struct rather
     // than in a `const _`: both compile anywhere a function can be defined at module
@@ -69,7 +70,11 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
     //
     // The struct's name is unique per function, attribute and hook name: one function may
     // serve several hooks.
-    let hex: String = name.value().bytes().map(|b| format!("{b:02x}")).collect();
+    let hex: String = args
+        .name
+        .as_ref()
+        .map(|name| name.value().bytes().map(|b| format!("{b:02x}")).collect())
+        .unwrap_or_default();
     let holder = format_ident!("__moralis_webhooks_{}_{}_{}", kind.attribute(), ident, hex);
     quote! {
         #function
@@ -77,10 +82,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
         #[doc(hidden)]
         #[allow(dead_code, non_camel_case_types)]
         struct #holder([(); {
-            fn __moralis_webhooks_register(
-                webhooks: #krate::Webhooks,
-                location: #krate::Location,
-            ) -> #krate::Webhooks {
+            fn #register(#webhooks: #krate::Webhooks) -> #krate::Webhooks {
                 #assertions
                 #call
             }
@@ -90,7 +92,8 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
                     ::core::file!(),
                     ::core::line!(),
                     ::core::column!(),
-                    __moralis_webhooks_register,
+                    #timeout,
+                    #register,
                 )
             }
 
@@ -99,36 +102,28 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
     }
 }
 
-/// Checks of the request and return types, spanned at the user's tokens so that a wrong
-/// type is reported where it is written, with the core traits' explanations.
+/// The check of the request type, spanned at the user's tokens so that a wrong type is
+/// reported where it is written, with the core trait's explanation.
 fn assertions(
     kind: Kind,
     request_ty: Option<&Type>,
-    output_ty: Option<&Type>,
+    krate: &TokenStream,
     private: &TokenStream,
 ) -> TokenStream {
     let mut checks = TokenStream::new();
     if let Some(ty) = request_ty {
-        let assert = match kind {
-            Kind::Function => quote!(assert_function_request),
-            _ => quote!(assert_trigger_request),
-        };
-        checks.extend(quote_spanned!(ty.span()=> #private::#assert::<#ty>();));
-    }
-    if let Some(ty) = output_ty {
-        let assert = match kind {
-            Kind::Function => quote!(assert_function_output),
-            Kind::BeforeSave => quote!(assert_before_save_output),
-            _ => quote!(assert_trigger_output),
-        };
-        checks.extend(quote_spanned!(ty.span()=> #private::#assert::<#ty>();));
+        let expected = syn::Ident::new(kind.request_type(), Span::call_site());
+        checks.extend(
+            quote_spanned!(ty.span()=> #private::assert_request::<#krate::#expected, #ty>();),
+        );
     }
     checks
 }
 
-/// `tokens` (a call) re-spanned to cover exactly what `like` covers: its first token gets
-/// the span of `like`'s first token and its last token that of `like`'s last, so rustc
+/// `tokens` (a call) moved to cover exactly what `like` covers: its first token gets the
+/// location of `like`'s first token and its last token that of `like`'s last, so rustc
 /// computes the same span for both. (Stable proc macros cannot join spans themselves.)
+/// Each token keeps its own hygiene.
 fn respan_like(tokens: TokenStream, like: &impl ToTokens) -> TokenStream {
     let like = like.to_token_stream();
     let (Some(first), Some(last)) = (like.clone().into_iter().next(), like.into_iter().last())
@@ -141,12 +136,12 @@ fn respan_like(tokens: TokenStream, like: &impl ToTokens) -> TokenStream {
         .into_iter()
         .enumerate()
         .map(|(index, mut tree)| {
-            let span = if index + 1 == count {
+            let location = if index + 1 == count {
                 last.span()
             } else {
                 first.span()
             };
-            tree.set_span(span);
+            tree.set_span(tree.span().located_at(location));
             tree
         })
         .collect()

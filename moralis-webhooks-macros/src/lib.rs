@@ -1,7 +1,7 @@
 //! Implementation detail of [`moralis-webhooks`](https://docs.rs/moralis-webhooks): the
-//! `#[cloud_function]`, `#[before_save]`, `#[after_save]`, `#[before_delete]` and
-//! `#[after_delete]` attributes. Depend on `moralis-webhooks`, which re-exports them; this
-//! crate's own API is not stable.
+//! `#[cloud_function]`, `#[before_save]`, ... attributes, one per hook kind Parse Server
+//! can call. Depend on `moralis-webhooks`, which re-exports them; this crate's own API is
+//! not stable.
 //!
 //! Each attribute parses its arguments, checks at compile time what can be checked locally
 //! (the name, the signature), and expands to the function unchanged plus a hidden
@@ -13,6 +13,11 @@ use syn::parse::{ParseStream, Parser};
 use syn::ItemFn;
 
 mod expand;
+// The name rules of the core crate, shared through a symbolic link: one source for the
+// checks made at compile time here and at start-up there. Some of its items serve only
+// the core crate.
+#[allow(dead_code)]
+mod names;
 mod parse;
 mod validate;
 
@@ -24,9 +29,34 @@ enum Kind {
     AfterSave,
     BeforeDelete,
     AfterDelete,
+    BeforeFind,
+    AfterFind,
+    BeforeLogin,
+    AfterLogin,
+    AfterLogout,
+    BeforePasswordResetRequest,
+    BeforeSaveFile,
+    AfterSaveFile,
+    BeforeDeleteFile,
+    AfterDeleteFile,
+    BeforeConnect,
+    BeforeSubscribe,
+    AfterEvent,
+}
+
+/// What the handler of a kind returns, as far as the checks are concerned.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Returns {
+    /// `Result<T, E>`, `T: Serialize`.
+    Value,
+    /// `ParseObject`, `()`, or either in a `Result`.
+    Object,
+    /// `()` or `Result<(), E>`.
+    Nothing,
 }
 
 impl Kind {
+    /// The attribute's name, which is also the name of the `Webhooks` method it calls.
     fn attribute(self) -> &'static str {
         match self {
             Kind::Function => "cloud_function",
@@ -34,27 +64,56 @@ impl Kind {
             Kind::AfterSave => "after_save",
             Kind::BeforeDelete => "before_delete",
             Kind::AfterDelete => "after_delete",
+            Kind::BeforeFind => "before_find",
+            Kind::AfterFind => "after_find",
+            Kind::BeforeLogin => "before_login",
+            Kind::AfterLogin => "after_login",
+            Kind::AfterLogout => "after_logout",
+            Kind::BeforePasswordResetRequest => "before_password_reset_request",
+            Kind::BeforeSaveFile => "before_save_file",
+            Kind::AfterSaveFile => "after_save_file",
+            Kind::BeforeDeleteFile => "before_delete_file",
+            Kind::AfterDeleteFile => "after_delete_file",
+            Kind::BeforeConnect => "before_connect",
+            Kind::BeforeSubscribe => "before_subscribe",
+            Kind::AfterEvent => "after_event",
         }
     }
 
+    /// Parse Server's name of the trigger (`function` for cloud functions).
     fn trigger_name(self) -> &'static str {
         match self {
             Kind::Function => "function",
-            Kind::BeforeSave => "beforeSave",
-            Kind::AfterSave => "afterSave",
-            Kind::BeforeDelete => "beforeDelete",
-            Kind::AfterDelete => "afterDelete",
+            Kind::BeforeSave | Kind::BeforeSaveFile => "beforeSave",
+            Kind::AfterSave | Kind::AfterSaveFile => "afterSave",
+            Kind::BeforeDelete | Kind::BeforeDeleteFile => "beforeDelete",
+            Kind::AfterDelete | Kind::AfterDeleteFile => "afterDelete",
+            Kind::BeforeFind => "beforeFind",
+            Kind::AfterFind => "afterFind",
+            Kind::BeforeLogin => "beforeLogin",
+            Kind::AfterLogin => "afterLogin",
+            Kind::AfterLogout => "afterLogout",
+            Kind::BeforePasswordResetRequest => "beforePasswordResetRequest",
+            Kind::BeforeConnect => "beforeConnect",
+            Kind::BeforeSubscribe => "beforeSubscribe",
+            Kind::AfterEvent => "afterEvent",
         }
     }
 
-    /// The `moralis_webhooks::Trigger` variant of a trigger attribute.
-    fn trigger_variant(self) -> &'static str {
+    /// The class Parse Server fixes for this kind, which the attribute therefore does not
+    /// take; `None` when the attribute takes a name.
+    fn implied_class(self) -> Option<&'static str> {
         match self {
-            Kind::Function => unreachable!("functions are not triggers"),
-            Kind::BeforeSave => "BeforeSave",
-            Kind::AfterSave => "AfterSave",
-            Kind::BeforeDelete => "BeforeDelete",
-            Kind::AfterDelete => "AfterDelete",
+            Kind::BeforeLogin | Kind::AfterLogin | Kind::BeforePasswordResetRequest => {
+                Some("_User")
+            }
+            Kind::AfterLogout => Some("_Session"),
+            Kind::BeforeSaveFile
+            | Kind::AfterSaveFile
+            | Kind::BeforeDeleteFile
+            | Kind::AfterDeleteFile => Some(names::FILE_CLASS),
+            Kind::BeforeConnect => Some(names::CONNECT_CLASS),
+            _ => None,
         }
     }
 
@@ -68,27 +127,84 @@ impl Kind {
     fn example_argument(self) -> &'static str {
         match self {
             Kind::Function => "hello",
+            Kind::BeforeSubscribe | Kind::AfterEvent => "Message",
             _ => "GameScore",
+        }
+    }
+
+    /// The attribute as written, e.g. `#[before_find("GameScore")]` or `#[before_login]`.
+    fn example_attribute(self) -> String {
+        let attribute = self.attribute();
+        match self.implied_class() {
+            Some(_) => format!("#[{attribute}]"),
+            None => format!("#[{attribute}(\"{}\")]", self.example_argument()),
+        }
+    }
+
+    /// The attribute with an option, e.g. `#[before_login(timeout = 60)]`.
+    fn example_with(self, option: &str) -> String {
+        let attribute = self.attribute();
+        match self.implied_class() {
+            Some(_) => format!("#[{attribute}({option})]"),
+            None => format!("#[{attribute}(\"{}\", {option})]", self.example_argument()),
         }
     }
 
     fn request_type(self) -> &'static str {
         match self {
             Kind::Function => "FunctionRequest",
-            _ => "TriggerRequest",
+            Kind::BeforeSave | Kind::AfterSave | Kind::BeforeDelete | Kind::AfterDelete => {
+                "TriggerRequest"
+            }
+            Kind::BeforeFind => "FindRequest",
+            Kind::AfterFind => "AfterFindRequest",
+            Kind::BeforeLogin | Kind::AfterLogin => "LoginRequest",
+            Kind::AfterLogout => "LogoutRequest",
+            Kind::BeforePasswordResetRequest => "PasswordResetRequest",
+            Kind::BeforeSaveFile
+            | Kind::AfterSaveFile
+            | Kind::BeforeDeleteFile
+            | Kind::AfterDeleteFile => "FileRequest",
+            Kind::BeforeConnect => "ConnectRequest",
+            Kind::BeforeSubscribe => "SubscribeRequest",
+            Kind::AfterEvent => "EventRequest",
         }
     }
 
-    fn example_signature(self) -> &'static str {
+    fn returns(self) -> Returns {
         match self {
-            Kind::Function => "async fn hello(req: FunctionRequest) -> Result<String, Error>",
-            Kind::BeforeSave => "async fn check(req: TriggerRequest) -> Result<ParseObject, Error>",
-            Kind::AfterSave | Kind::BeforeDelete | Kind::AfterDelete => {
-                "async fn audit(req: TriggerRequest) -> Result<(), Error>"
+            Kind::Function => Returns::Value,
+            Kind::BeforeSave => Returns::Object,
+            _ => Returns::Nothing,
+        }
+    }
+
+    fn example_signature(self) -> String {
+        let request = self.request_type();
+        match self.returns() {
+            Returns::Value => format!("async fn hello(req: {request}) -> Result<String, Error>"),
+            Returns::Object => {
+                format!("async fn check(req: {request}) -> Result<ParseObject, Error>")
             }
+            Returns::Nothing => format!("async fn handler(req: {request}) -> Result<(), Error>"),
         }
     }
 }
+
+/// Every request type of the attributes, to tell a handler that took another kind's.
+const REQUEST_TYPES: [&str; 11] = [
+    "FunctionRequest",
+    "TriggerRequest",
+    "FindRequest",
+    "AfterFindRequest",
+    "LoginRequest",
+    "LogoutRequest",
+    "PasswordResetRequest",
+    "FileRequest",
+    "ConnectRequest",
+    "SubscribeRequest",
+    "EventRequest",
+];
 
 fn run(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
@@ -112,7 +228,11 @@ fn run(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let args = (|input: ParseStream<'_>| parse::Args::parse(kind, input)).parse(args);
     // The signature is checked even when the arguments do not parse: every problem at once.
-    let checked = validate::check(kind, args.as_ref().ok().map(|args| &args.name), &function);
+    let checked = validate::check(
+        kind,
+        args.as_ref().ok().and_then(|args| args.name.as_ref()),
+        &function,
+    );
     match (args, checked) {
         (Ok(args), Ok(())) => expand::expand(kind, &args, &function).into(),
         // Keep the function so the rest of the crate (and IDEs) still see it; skip the
@@ -355,4 +475,97 @@ pub fn before_delete(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn after_delete(args: TokenStream, item: TokenStream) -> TokenStream {
     run(Kind::AfterDelete, args, item)
+}
+
+/// The attributes of the kinds that return `()` or `Result<(), Error>`, documented alike.
+macro_rules! attributes {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident => $kind:ident, $example:literal, $call:literal, $request:literal;
+    )*) => {$(
+        $(#[$doc])*
+        ///
+        /// # Examples
+        ///
+        /// ```no_run
+        #[doc = concat!("use moralis_webhooks::{", stringify!($name), ", Error, ", $request, "};")]
+        ///
+        #[doc = concat!("#[", stringify!($name), $example, "]")]
+        #[doc = concat!("async fn handler(req: ", $request, ") -> Result<(), Error> {")]
+        ///     Ok(())
+        /// }
+        /// ```
+        ///
+        /// Parse Server ignores any value this hook returns, so the handler returns
+        /// `Result<(), E>` (or `()`), and the framework answers `{}` or the error.
+        ///
+        /// # Equivalent code
+        ///
+        /// ```no_run
+        #[doc = concat!("# use moralis_webhooks::{Error, ", $request, "};")]
+        #[doc = concat!("# async fn handler(req: ", $request, ") -> Result<(), Error> { Ok(()) }")]
+        #[doc = concat!("let webhooks = moralis_webhooks::Webhooks::new().", stringify!($name),
+            "(", $call, "handler);")]
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// Compile errors for a class Parse Server refuses for this hook, a function that
+        /// is not `async`, is generic, takes `self` or other than one parameter of the
+        /// request type. The arguments `timeout = <seconds>` and `crate = path` work as
+        /// for [`macro@cloud_function`].
+        #[proc_macro_attribute]
+        pub fn $name(args: TokenStream, item: TokenStream) -> TokenStream {
+            run(Kind::$kind, args, item)
+        }
+    )*};
+}
+
+attributes! {
+    /// Serves the beforeFind trigger of a class: it runs before every find, get and
+    /// count, and an error refuses the query (the client gets code 141). The query cannot
+    /// be changed through a webhook. An `include` runs the included class's find triggers
+    /// too.
+    before_find => BeforeFind, "(\"GameScore\")", "\"GameScore\", ", "FindRequest";
+    /// Serves the afterFind trigger of a class: it sees the results of a find or get, and
+    /// an error fails the query (code 141). The results cannot be changed through a
+    /// webhook: Parse Server turns any object sent back into `{}`, and some replies crash
+    /// it, so the framework always answers `{}`.
+    after_find => AfterFind, "(\"GameScore\")", "\"GameScore\", ", "AfterFindRequest";
+    /// Serves beforeLogin (`_User`): an error refuses the login (code 141), and no
+    /// session is made.
+    before_login => BeforeLogin, "", "", "LoginRequest";
+    /// Serves afterLogin (`_User`). An error tells the client the login failed, but the
+    /// session exists already and stays: refuse logins in `#[before_login]`.
+    after_login => AfterLogin, "", "", "LoginRequest";
+    /// Serves afterLogout (`_Session`): the session is already deleted; an error reaches
+    /// the client (code 141) but cannot undo the logout.
+    after_logout => AfterLogout, "", "", "LogoutRequest";
+    /// Serves beforePasswordResetRequest (`_User`): an error refuses to send the email
+    /// (code 141). Parse Server calls it only for an email that belongs to a user, and only
+    /// with an email adapter, `appName` and `publicServerURL` configured.
+    before_password_reset_request => BeforePasswordResetRequest, "", "", "PasswordResetRequest";
+    /// Serves the beforeSave trigger of files (`@File`): an error refuses the upload (the
+    /// client gets code 130). The file cannot be renamed or changed through a webhook.
+    before_save_file => BeforeSaveFile, "", "", "FileRequest";
+    /// Serves the afterSave trigger of files (`@File`). An error tells the client the
+    /// upload failed (code 130), but the file stays stored: refuse uploads in
+    /// `#[before_save_file]`.
+    after_save_file => AfterSaveFile, "", "", "FileRequest";
+    /// Serves the beforeDelete trigger of files (`@File`): an error refuses the delete
+    /// (code 153).
+    before_delete_file => BeforeDeleteFile, "", "", "FileRequest";
+    /// Serves the afterDelete trigger of files (`@File`): the file is already deleted; an
+    /// error still fails the client's request (code 153).
+    after_delete_file => AfterDeleteFile, "", "", "FileRequest";
+    /// Serves LiveQuery's beforeConnect (`@Connect`): an error refuses the connection (a
+    /// websocket `error` with code 141).
+    before_connect => BeforeConnect, "", "", "ConnectRequest";
+    /// Serves LiveQuery's beforeSubscribe of a class: an error refuses the subscription (a
+    /// websocket `error` with code 141). The query cannot be changed through a webhook.
+    before_subscribe => BeforeSubscribe, "(\"Message\")", "\"Message\", ", "SubscribeRequest";
+    /// Serves LiveQuery's afterEvent of a class: an error sends the subscriber a websocket
+    /// `error` (code 141) instead of the event. The event cannot be changed through a
+    /// webhook, and the client's save does not wait for it.
+    after_event => AfterEvent, "(\"Message\")", "\"Message\", ", "EventRequest";
 }

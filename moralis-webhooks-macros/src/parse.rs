@@ -1,5 +1,5 @@
-//! Parsing the attribute's arguments: `("name")`, optionally followed by
-//! `timeout = <seconds>` and `crate = path`.
+//! Parsing the attribute's arguments: `("name")` (none for the kinds whose class Parse
+//! Server fixes), optionally followed by `timeout = <seconds>` and `crate = path`.
 
 use syn::parse::ParseStream;
 use syn::{Lit, LitStr, Path, Token};
@@ -8,7 +8,8 @@ use crate::Kind;
 
 /// The arguments of one attribute.
 pub(crate) struct Args {
-    pub(crate) name: LitStr,
+    /// The function or class name; `None` for the kinds whose class is implied.
+    pub(crate) name: Option<LitStr>,
     pub(crate) krate: Option<Path>,
     /// The handler's own time limit, in milliseconds (0: none).
     pub(crate) timeout_ms: Option<u64>,
@@ -17,31 +18,49 @@ pub(crate) struct Args {
 impl Args {
     pub(crate) fn parse(kind: Kind, input: ParseStream<'_>) -> syn::Result<Args> {
         let attribute = kind.attribute();
-        let example = kind.example_argument();
         let what = kind.name_kind();
-        if input.is_empty() {
-            // At the attribute: there is no token to point at.
-            return Err(syn::Error::new(
-                proc_macro2::Span::call_site(),
-                format!("`#[{attribute}]` expects a {what}, e.g. `#[{attribute}(\"{example}\")]`"),
-            ));
-        }
-        if !input.peek(LitStr) {
-            let token: proc_macro2::TokenTree = input.parse()?;
-            return Err(syn::Error::new_spanned(
-                token,
-                format!(
-                    "`#[{attribute}]` expects the {what} as a string literal, e.g. `#[{attribute}(\"{example}\")]`"
-                ),
-            ));
-        }
-        let name: LitStr = input.parse()?;
+        let form = kind.example_attribute();
+        let name = match kind.implied_class() {
+            Some(class) => {
+                if input.peek(LitStr) {
+                    let name: LitStr = input.parse()?;
+                    return Err(syn::Error::new_spanned(
+                        name,
+                        format!(
+                            "`#[{attribute}]` takes no class name: Parse Server calls it only \
+                             on `{class}`; write `{form}`"
+                        ),
+                    ));
+                }
+                None
+            }
+            None if input.is_empty() => {
+                // At the attribute: there is no token to point at.
+                return Err(syn::Error::new(
+                    proc_macro2::Span::call_site(),
+                    format!("`#[{attribute}]` expects a {what}, e.g. `{form}`"),
+                ));
+            }
+            None if !input.peek(LitStr) => {
+                let token: proc_macro2::TokenTree = input.parse()?;
+                return Err(syn::Error::new_spanned(
+                    token,
+                    format!(
+                        "`#[{attribute}]` expects the {what} as a string literal, e.g. `{form}`"
+                    ),
+                ));
+            }
+            None => Some(input.parse::<LitStr>()?),
+        };
+        let mut first = name.is_none();
         let mut krate = None;
         let mut timeout_ms = None;
         while !input.is_empty() {
-            input.parse::<Token![,]>()?;
-            if input.is_empty() {
-                break;
+            if !std::mem::take(&mut first) {
+                input.parse::<Token![,]>()?;
+                if input.is_empty() {
+                    break;
+                }
             }
             if input.peek(Token![crate]) {
                 let keyword: Token![crate] = input.parse()?;
@@ -53,7 +72,8 @@ impl Args {
                             keyword,
                             format!(
                                 "`crate` names the path of the `moralis_webhooks` crate, e.g. \
-                                 `#[{attribute}(\"{example}\", crate = my_webhooks)]`"
+                                 `{}`",
+                                kind.example_with("crate = my_webhooks")
                             ),
                         )
                     })?;
@@ -64,8 +84,8 @@ impl Args {
             } else if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>()? == "timeout" {
                 let keyword: syn::Ident = input.parse()?;
                 let form = format!(
-                    "`timeout` is a number of seconds, e.g. `#[{attribute}(\"{example}\", timeout = 60)]` \
-                     (`timeout = 0` for no limit)"
+                    "`timeout` is a number of seconds, e.g. `{}` (`timeout = 0` for no limit)",
+                    kind.example_with("timeout = 60")
                 );
                 let value: Lit = input
                     .parse::<Token![=]>()
@@ -91,8 +111,14 @@ impl Args {
                 return Err(syn::Error::new_spanned(
                     token,
                     format!(
-                        "`#[{attribute}]` takes the {what}, then optionally `timeout = <seconds>` \
-                         and `crate = path`, e.g. `#[{attribute}(\"{example}\", timeout = 60)]`"
+                        "`#[{attribute}]` takes {}optionally `timeout = <seconds>` and \
+                         `crate = path`, e.g. `{}`",
+                        if kind.implied_class().is_some() {
+                            String::new()
+                        } else {
+                            format!("the {what}, then ")
+                        },
+                        kind.example_with("timeout = 60")
                     ),
                 ));
             }

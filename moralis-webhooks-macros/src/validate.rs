@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{FnArg, ItemFn, LitStr, ReturnType, Type};
 
-use crate::Kind;
+use crate::{names, Kind, REQUEST_TYPES};
 
 /// Every problem with the name and the function, combined into one error.
 /// `name` is `None` when the arguments did not parse (that error is reported already).
@@ -31,79 +31,36 @@ pub(crate) fn check(kind: Kind, name: Option<&LitStr>, function: &ItemFn) -> syn
 
 fn check_name(kind: Kind, name: &str) -> Result<(), String> {
     let attribute = kind.attribute();
-    match kind {
-        Kind::Function => {
-            if name.is_empty() {
-                return Err(format!(
-                    "the function name is empty; write e.g. `#[{attribute}(\"hello\")]`"
-                ));
-            }
-            let reason = |c: char| match c {
-                '.' => Some("Parse Server reads dots as namespaces and would never call it"),
-                '"' | '\'' | '`' => Some("Parse Server stores it but can never call it"),
-                '/' | '\\' | '?' | '#' | '%' => Some("it cannot be part of the webhook's URL path"),
-                c if c.is_whitespace() || c.is_control() => {
-                    Some("it cannot be part of the webhook's URL path")
-                }
-                _ => None,
-            };
-            if let Some((c, why)) = name.chars().find_map(|c| reason(c).map(|r| (c, r))) {
-                let c = describe(c);
-                return Err(format!(
-                    "the function name contains {c}: {why}; use letters, digits, `_` or `-`, e.g. `#[{attribute}(\"get_score\")]`"
-                ));
-            }
-            Ok(())
-        }
-        Kind::BeforeSave | Kind::AfterSave | Kind::BeforeDelete | Kind::AfterDelete => {
-            let trigger = kind.trigger_name();
-            match name {
-                "" => Err(format!(
-                    "the class name is empty; write e.g. `#[{attribute}(\"GameScore\")]`"
-                )),
-                "_Session" => {
-                    let article = match kind {
-                        Kind::AfterSave | Kind::AfterDelete => "an",
-                        _ => "a",
-                    };
-                    Err(format!(
-                        "Parse Server refuses {article} {trigger} trigger on `_Session` (only afterLogout is allowed there)"
+    let checked = match kind {
+        Kind::Function => names::check_function_name(name),
+        _ if name == names::FILE_CLASS || name == names::CONNECT_CLASS => {
+            let instead = match (kind, name) {
+                (Kind::BeforeSave, names::FILE_CLASS) => "#[before_save_file]",
+                (Kind::AfterSave, names::FILE_CLASS) => "#[after_save_file]",
+                (Kind::BeforeDelete, names::FILE_CLASS) => "#[before_delete_file]",
+                (Kind::AfterDelete, names::FILE_CLASS) => "#[after_delete_file]",
+                (_, names::FILE_CLASS) => {
+                    return Err(format!(
+                        "Parse Server has no {} trigger for files",
+                        kind.trigger_name()
                     ))
                 }
-                "_PushStatus" if kind == Kind::BeforeSave => {
-                    Err("Parse Server refuses a beforeSave trigger on `_PushStatus`".to_owned())
-                }
-                "_User" | "_Installation" | "_Role" | "_Product" | "_Audience" | "_PushStatus" => {
-                    Ok(())
-                }
-                _ => {
-                    let bytes = name.as_bytes();
-                    let valid = bytes.first().is_some_and(u8::is_ascii_alphabetic)
-                        && bytes
-                            .iter()
-                            .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
-                    if valid {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "`{name}` is not a Parse class name: it must start with a letter and hold only letters, \
-                             digits and `_` (or be a system class such as `_User`), e.g. `#[{attribute}(\"GameScore\")]`"
-                        ))
-                    }
-                }
-            }
+                _ => "#[before_connect]",
+            };
+            return Err(format!(
+                "`{name}` hooks have attributes of their own: write `{instead}`"
+            ));
         }
-    }
-}
-
-/// A refused character as the message shows it.
-fn describe(c: char) -> String {
-    match c {
-        ' ' => "a space".to_owned(),
-        '`' => "a backtick".to_owned(),
-        c if c.is_whitespace() || c.is_control() => format!("`{}`", c.escape_default()),
-        c => format!("`{c}`"),
-    }
+        _ => names::check_class_name(name, kind.trigger_name()),
+    };
+    checked
+        .map_err(|why| format!("{why}; e.g. `{}`", kind.example_attribute()))
+        .map_err(|message| match kind {
+            Kind::Function if name.is_empty() => {
+                format!("the function name is empty; write e.g. `#[{attribute}(\"hello\")]`")
+            }
+            _ => message,
+        })
 }
 
 fn check_signature(kind: Kind, function: &ItemFn, errors: &mut Vec<syn::Error>) {
@@ -188,7 +145,7 @@ fn check_signature(kind: Kind, function: &ItemFn, errors: &mut Vec<syn::Error>) 
             ),
         ));
     }
-    if kind == Kind::Function && matches!(sig.output, ReturnType::Default) {
+    if kind.returns() == crate::Returns::Value && matches!(sig.output, ReturnType::Default) {
         errors.push(syn::Error::new(
             sig.paren_token.span.close(),
             format!(
@@ -211,15 +168,17 @@ fn wrong_request_type(kind: Kind, ty: &Type) -> Option<String> {
         Type::Path(path) if path.qself.is_none() => {
             let last = path.path.segments.last()?.ident.to_string();
             match (kind, last.as_str()) {
-                (_, "FunctionRequest" | "TriggerRequest") if last != expected => Some(format!(
-                    "`#[{attribute}]` handlers take a `{expected}`, not a `{last}`: `{form}`"
-                )),
+                (_, other) if other != expected && REQUEST_TYPES.contains(&other) => {
+                    Some(format!(
+                        "`#[{attribute}]` handlers take a `{expected}`, not a `{last}`: `{form}`"
+                    ))
+                }
                 (Kind::Function, "Params") => Some(format!(
                     "`#[{attribute}]` handlers take the whole request, a `FunctionRequest`; the parameters are `req.params`, or `FunctionRequest<P>` decodes them as a `P`: `{form}`"
                 )),
                 (Kind::Function, _) => None,
                 (_, "ParseObject") => Some(format!(
-                    "`#[{attribute}]` handlers take the whole request, a `TriggerRequest`; the object is `req.object`: `{form}`"
+                    "`#[{attribute}]` handlers take the whole request, a `{expected}`; the object is `req.object`: `{form}`"
                 )),
                 _ => None,
             }

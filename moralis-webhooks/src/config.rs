@@ -294,7 +294,7 @@ impl Server {
 
     /// How long a handler may run before the call fails with an error and the handler's
     /// future is dropped; `Duration::ZERO` for no limit. A handler can set its own
-    /// (`timeout = <seconds>` in its attribute, or [`Webhooks::timeout`]).
+    /// (`timeout = <seconds>` in its attribute, or [`HandlerSettings::timeout`](crate::HandlerSettings::timeout)).
     pub fn handler_timeout(mut self, timeout: Duration) -> Self {
         self.handler_timeout = timeout;
         self

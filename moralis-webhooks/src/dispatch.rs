@@ -19,6 +19,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::handler::{Invocation, Outcome};
+use crate::names::{check_class_name, check_function_name};
 use crate::registry::{Registry, Route};
 use crate::{reply, Hook, Trigger};
 
@@ -222,14 +223,27 @@ impl App {
     ) -> Result<&Route, Refusal> {
         check_size(uri, headers)?;
         self.check_key(headers)?;
-        let route = self.find(uri.path())?;
-        if method != Method::POST {
+        let found = self.find(uri.path());
+        let is_hook_path = found
+            .as_ref()
+            .map_or_else(Refusal::is_unserved_hook, |_| true);
+        if method != Method::POST && is_hook_path {
             return Err(Refusal::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("webhooks are called with POST, not {method}"),
             ));
         }
-        Ok(route)
+        if let Err(refusal) = &found {
+            if refusal.is_unserved_hook() {
+                // Without the name: the path is the caller's, and logs stay free of what
+                // a caller put in it.
+                tracing::warn!(
+                    "refused a call of a hook no handler serves: was it registered with Parse \
+                     Server, then removed here? Unregister it (MORALIS_WEBHOOKS_PRUNE=true)"
+                );
+            }
+        }
+        found
     }
 
     fn check_key(&self, headers: &HeaderMap) -> Result<(), Refusal> {
@@ -291,6 +305,9 @@ impl App {
                 };
                 match self.registry.function(&name) {
                     Some(route) => Ok(route),
+                    None if check_function_name(&name).is_ok() => {
+                        Err(Refusal::not_served(&Hook::function(name)))
+                    }
                     None => not_found(&format!("no cloud function `{name}` is served here")),
                 }
             }
@@ -304,6 +321,9 @@ impl App {
                 };
                 match self.registry.trigger(&class_name, trigger) {
                     Some(route) => Ok(route),
+                    None if check_class_name(&class_name, trigger.as_str()).is_ok() => {
+                        Err(Refusal::not_served(&Hook::trigger(class_name, trigger)))
+                    }
                     None => not_found(&format!(
                         "no {trigger} trigger of class `{class_name}` is served here"
                     )),
@@ -360,6 +380,7 @@ impl App {
         let invocation = Invocation {
             body,
             name: route.name.clone(),
+            hook: Arc::clone(&route.hook),
         };
         let running = AssertUnwindSafe(route.handler.call(invocation)).catch_unwind();
         let limit = route.timeout.or(self.limits.handler_timeout);
@@ -460,8 +481,25 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
+    /// A correctly keyed call of a hook no handler serves (registered with Parse Server,
+    /// then removed from the code, say): a 200 `{"error"}` naming the hook, so that Parse
+    /// Server's client gets a clean code-141 message rather than a dump of an HTTP error.
+    fn not_served(hook: &Hook) -> Self {
+        Refusal::new(
+            StatusCode::OK,
+            format!(
+                "the {hook} is registered with Parse Server but not served by this webhook server"
+            ),
+        )
+    }
+
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Refusal::with_allow(status, message, "POST")
+    }
+
+    /// Whether this answers a call of a hook no handler serves (see [`Refusal::not_served`]).
+    pub(crate) fn is_unserved_hook(&self) -> bool {
+        self.status == StatusCode::OK
     }
 
     fn with_allow(status: StatusCode, message: impl Into<String>, allow: &'static str) -> Self {

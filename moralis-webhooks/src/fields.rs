@@ -71,6 +71,15 @@ impl Field {
         }
     }
 
+    /// Whether the field may hold a pending operation (`{"__op": ...}`): a cheap look at
+    /// the text received, so that reading a field does not decode it twice.
+    pub(crate) fn may_be_op(&self) -> bool {
+        match &self.raw {
+            Some(raw) => raw.get().starts_with('{') && raw.get().contains("\"__op\""),
+            None => self.value().get("__op").is_some(),
+        }
+    }
+
     /// Whether two fields hold the same JSON value: the same text, or equal values.
     pub(crate) fn same_as(&self, other: &Field) -> bool {
         if let (Some(a), Some(b)) = (&self.raw, &other.raw) {

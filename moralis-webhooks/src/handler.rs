@@ -1,16 +1,19 @@
-//! Handlers behind one type: a function from the request body to an [`Outcome`], built from
-//! the user's async function by a small shim per hook kind.
+//! The handler model: one [`Handler`] trait that every handler shape implements, one
+//! [`Kind`] per hook kind (how its request is decoded, what its handler may return, and the
+//! reply Parse Server needs), and the erasure that joins the two behind one type.
+//!
+//! Adding a kind is one `Kind` impl (and its `Returns` impl); adding a handler shape (a
+//! second argument, say) is one `Handler` impl. Nothing else repeats per kind.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::request::{decode_function, decode_trigger, BadRequest};
-use crate::{reply, Error, FunctionRequest, ParseObject, Trigger, TriggerRequest};
+use crate::request::BadRequest;
+use crate::{Error, Hook, ParseObject};
 
 /// A boxed, sendable future.
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -25,124 +28,111 @@ pub(crate) enum Outcome {
     BadRequest(BadRequest),
 }
 
-/// One call: the body, and the function or class name of the route it came to.
+/// One call: the body, and the hook its route names.
 pub(crate) struct Invocation {
     pub(crate) body: Bytes,
+    /// The function or class name of the route.
     pub(crate) name: Arc<str>,
+    pub(crate) hook: Arc<Hook>,
+}
+
+/// A hook kind: how its calls are decoded and answered.
+pub(crate) trait Kind: Send + 'static {
+    /// What the handler receives.
+    type Request: Send + 'static;
+    /// What any value a handler may return comes down to.
+    type Value: Send + 'static;
+    /// What decoding keeps for the reply besides the request (a beforeSave's original).
+    type Kept: Send + 'static;
+
+    /// Decodes a call; `Err` is the outcome to answer instead of running the handler.
+    fn decode(invocation: &Invocation) -> Result<(Self::Request, Self::Kept), Outcome>;
+
+    /// The reply to the handler's result.
+    fn reply(result: Result<Self::Value, Error>, kept: Self::Kept) -> Outcome;
+}
+
+/// What a handler of kind `K` may return.
+pub(crate) trait Returns<K: Kind>: Send {
+    fn into_value(self) -> Result<K::Value, Error>;
+}
+
+/// An async function (or closure returning a future) that serves hooks whose request is
+/// `Req`. `Args` tells the shapes apart: `(Req,)` for `async fn(req: Req)`.
+///
+/// Implemented for every `Fn(Req) -> impl Future + Send` that is `Send + Sync + 'static`;
+/// what the future may yield depends on the hook (see the registering method of
+/// [`Webhooks`](crate::Webhooks)). Closures need their argument's type written out:
+/// `|req: FunctionRequest| async move { ... }`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a handler for hooks whose request is `{Req}`",
+    label = "expected an async fn taking a `{Req}`",
+    note = "a handler is an `async fn(req: {Req}) -> Result<_, Error>`, or a closure `|req: {Req}| async move {{ ... }}` that is `Send + Sync + 'static` and returns a `Send` future"
+)]
+pub trait Handler<Req, Args>: Send + Sync + 'static {
+    /// What the handler's future yields.
+    type Output: Send + 'static;
+
+    /// Runs the handler.
+    #[doc(hidden)]
+    fn call(&self, request: Req) -> Pin<Box<dyn Future<Output = Self::Output> + Send + 'static>>;
+}
+
+impl<Req, F, Fut> Handler<Req, (Req,)> for F
+where
+    Req: Send + 'static,
+    F: Fn(Req) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    type Output = Fut::Output;
+
+    fn call(&self, request: Req) -> Pin<Box<dyn Future<Output = Fut::Output> + Send + 'static>> {
+        Box::pin(self(request))
+    }
 }
 
 type ErasedFn = dyn Fn(Invocation) -> BoxFuture<Outcome> + Send + Sync;
 
-/// A type-erased handler.
+/// A type-erased handler: decode, call, reply, for one kind.
 #[derive(Clone)]
-pub(crate) struct Handler {
+pub(crate) struct Erased {
     call: Arc<ErasedFn>,
 }
 
-impl Handler {
+impl Erased {
+    pub(crate) fn new<K, A, H>(handler: H) -> Erased
+    where
+        K: Kind,
+        H: Handler<K::Request, A>,
+        H::Output: Returns<K>,
+    {
+        let handler = Arc::new(handler);
+        Erased {
+            call: Arc::new(move |invocation: Invocation| {
+                let handler = Arc::clone(&handler);
+                Box::pin(async move {
+                    let (request, kept) = match K::decode(&invocation) {
+                        Ok(decoded) => decoded,
+                        Err(outcome) => return outcome,
+                    };
+                    drop(invocation);
+                    K::reply(handler.call(request).await.into_value(), kept)
+                })
+            }),
+        }
+    }
+
     pub(crate) fn call(&self, invocation: Invocation) -> BoxFuture<Outcome> {
         (self.call)(invocation)
     }
+}
 
-    pub(crate) fn function<F, P, Fut>(handler: F) -> Handler
-    where
-        F: Fn(FunctionRequest<P>) -> Fut + Send + Sync + 'static,
-        P: DeserializeOwned + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: FunctionOutput,
-    {
-        let handler = Arc::new(handler);
-        Handler {
-            call: Arc::new(move |invocation: Invocation| {
-                let handler = Arc::clone(&handler);
-                Box::pin(async move {
-                    let request = match decode_function::<P>(&invocation.body, &invocation.name) {
-                        Ok(Ok(request)) => request,
-                        Ok(Err(params_error)) => return Outcome::Failed(params_error),
-                        Err(bad) => return Outcome::BadRequest(bad),
-                    };
-                    drop(invocation);
-                    match handler(request).await.into_result() {
-                        Ok(value) => match reply::success(&value) {
-                            Ok(body) => Outcome::Success(body),
-                            Err(error) => Outcome::Failed(Error::internal(format!(
-                                "the function's result cannot be encoded as JSON: {error}"
-                            ))),
-                        },
-                        Err(error) => Outcome::Failed(error),
-                    }
-                })
-            }),
-        }
-    }
-
-    pub(crate) fn before_save<F, Fut>(handler: F) -> Handler
-    where
-        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: BeforeSaveOutput,
-    {
-        let handler = Arc::new(handler);
-        Handler {
-            call: Arc::new(move |invocation: Invocation| {
-                let handler = Arc::clone(&handler);
-                Box::pin(async move {
-                    let request = match decode_trigger(
-                        &invocation.body,
-                        &invocation.name,
-                        Trigger::BeforeSave,
-                    ) {
-                        Ok(request) => request,
-                        Err(bad) => return Outcome::BadRequest(bad),
-                    };
-                    drop(invocation);
-                    // Shares the original's fields with the request (no copy) to diff against.
-                    let original = request
-                        .original
-                        .as_ref()
-                        .map(|o| Arc::clone(o.shared_fields()));
-                    match handler(request).await.into_result() {
-                        Ok(None) => Outcome::Success(reply::NO_CHANGE.to_vec()),
-                        Ok(Some(object)) => {
-                            match reply::before_save(&object, original.as_deref()) {
-                                Ok(body) => Outcome::Success(body),
-                                Err(error) => Outcome::Failed(Error::internal(format!(
-                                    "the object cannot be encoded as JSON: {error}"
-                                ))),
-                            }
-                        }
-                        Err(error) => Outcome::Failed(error),
-                    }
-                })
-            }),
-        }
-    }
-
-    /// afterSave, beforeDelete and afterDelete: success is always `{"success": true}`.
-    pub(crate) fn trigger<F, Fut>(trigger: Trigger, handler: F) -> Handler
-    where
-        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: TriggerOutput,
-    {
-        let handler = Arc::new(handler);
-        Handler {
-            call: Arc::new(move |invocation: Invocation| {
-                let handler = Arc::clone(&handler);
-                Box::pin(async move {
-                    let request = match decode_trigger(&invocation.body, &invocation.name, trigger)
-                    {
-                        Ok(request) => request,
-                        Err(bad) => return Outcome::BadRequest(bad),
-                    };
-                    drop(invocation);
-                    match handler(request).await.into_result() {
-                        Ok(()) => Outcome::Success(reply::SUCCESS_TRUE.to_vec()),
-                        Err(error) => Outcome::Failed(error),
-                    }
-                })
-            }),
-        }
+/// The reply of the kinds whose success Parse Server ignores: `{}`.
+pub(crate) fn empty_reply(result: Result<(), Error>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Success(crate::reply::NO_CHANGE.to_vec()),
+        Err(error) => Outcome::Failed(error),
     }
 }
 
@@ -173,8 +163,9 @@ where
 }
 
 /// What a beforeSave handler may return: the object to save (`ParseObject`, normally the
-/// request's object, changed), or `()` to accept the client's data unchanged; either one
-/// bare or in a `Result<_, E>` whose error cancels the save.
+/// request's object, changed), or `()` to accept the client's data (with any change the
+/// handler made to the request's object); either one bare or in a `Result<_, E>` whose
+/// error cancels the save.
 ///
 /// Return the request's `object`: the framework knows what the client and the handler
 /// changed in it. A newly built `ParseObject` returned on update writes only its own fields
@@ -186,7 +177,8 @@ where
     note = "return the request's object (changed) to change what is saved, or `()` to save the client's data as sent"
 )]
 pub trait BeforeSaveOutput: Send {
-    /// The object to save (`None`: unchanged), or the error that cancels the save.
+    /// The object to save (`None`: the request's object, with any change made to it), or
+    /// the error that cancels the save.
     fn into_result(self) -> Result<Option<ParseObject>, Error>;
 }
 
@@ -214,12 +206,13 @@ impl<T: BeforeSaveOutput, E: Into<Error> + Send> BeforeSaveOutput for Result<T, 
     }
 }
 
-/// What an afterSave, beforeDelete or afterDelete handler may return: `()` or
-/// `Result<(), E>`.
+/// What every handler except cloud functions and beforeSave returns: `()` or
+/// `Result<(), E>`. Parse Server ignores any value these hooks send back (some values even
+/// crash it, or blank a query's results), so an error is the only thing they can say.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be returned from an afterSave, beforeDelete or afterDelete handler",
-    label = "these handlers return `Result<(), Error>` or `()`",
-    note = "Parse Server ignores what these triggers return except an error; an afterSave object would even replace the client's response"
+    message = "`{Self}` cannot be returned from this handler",
+    label = "this handler returns `Result<(), Error>` or `()`",
+    note = "Parse Server ignores what this hook returns except an error (an afterSave object would even replace the client's response; an afterFind value can crash Parse Server)"
 )]
 pub trait TriggerOutput: Send {
     /// Success, or the error to report.
@@ -236,4 +229,43 @@ impl<E: Into<Error> + Send> TriggerOutput for Result<(), E> {
     fn into_result(self) -> Result<(), Error> {
         self.map_err(Into::into)
     }
+}
+
+/// The request type check the attributes emit, spanned at the user's type, so that a wrong
+/// type is reported where it is written. (A wrong return type fails the registering
+/// method's bound, which the expansion places at the user's return type.)
+pub(crate) mod assert {
+    use crate::{
+        AfterFindRequest, ConnectRequest, EventRequest, FileRequest, FindRequest, FunctionRequest,
+        LoginRequest, LogoutRequest, PasswordResetRequest, SubscribeRequest, TriggerRequest,
+    };
+
+    /// The request type of one attribute.
+    #[diagnostic::on_unimplemented(
+        message = "this attribute's handlers take a `{Expected}`, not `{Self}`",
+        label = "expected `{Expected}`",
+        note = "write `async fn handler(req: {Expected}) -> Result<_, Error>`"
+    )]
+    pub trait RequestOf<Expected> {}
+
+    impl<P> RequestOf<FunctionRequest> for FunctionRequest<P> {}
+
+    macro_rules! requests {
+        ($($request:ty),*) => { $(impl RequestOf<$request> for $request {})* };
+    }
+    requests!(
+        TriggerRequest,
+        FindRequest,
+        AfterFindRequest,
+        LoginRequest,
+        LogoutRequest,
+        PasswordResetRequest,
+        FileRequest,
+        ConnectRequest,
+        SubscribeRequest,
+        EventRequest
+    );
+
+    /// Checks that `T` is the request type `Expected`.
+    pub fn assert_request<Expected, T: RequestOf<Expected>>() {}
 }

@@ -108,12 +108,15 @@ mod error;
 mod fields;
 mod handler;
 mod hooks;
+mod kinds;
 mod names;
 mod object;
+mod ops;
 mod registry;
 mod reply;
 mod request;
 mod server;
+pub mod types;
 
 /// The `bytes` crate, whose `Bytes` carries bodies in [`App::handle`].
 pub use bytes;
@@ -123,12 +126,16 @@ pub use config::{
 };
 pub use dispatch::App;
 pub use error::{Error, ServeError};
-pub use handler::{BeforeSaveOutput, FunctionOutput, TriggerOutput};
+pub use handler::{BeforeSaveOutput, FunctionOutput, Handler, TriggerOutput};
 pub use hooks::{RegisterError, Registrar, Report, ServerReport};
 /// The `http` crate, whose request and response types [`App::handle`] uses.
 pub use http;
+pub use kinds::{
+    AfterFindRequest, ConnectRequest, EventRequest, FileRequest, FindRequest, LiveQuery,
+    LoginRequest, LogoutRequest, PasswordResetRequest, Query, SubscribeRequest,
+};
 pub use object::ParseObject;
-pub use registry::{Hook, Location, Webhooks};
+pub use registry::{HandlerSettings, Hook, Location, Webhooks};
 pub use request::{
     FunctionRequest, Headers, Params, Trigger, TriggerRequest, UnknownTrigger, User,
 };
@@ -136,141 +143,16 @@ pub use server::BoundServer;
 
 #[cfg(feature = "macros")]
 pub use moralis_webhooks_macros::{
-    after_delete, after_save, before_delete, before_save, cloud_function,
+    after_delete, after_delete_file, after_event, after_find, after_login, after_logout,
+    after_save, after_save_file, before_connect, before_delete, before_delete_file, before_find,
+    before_login, before_password_reset_request, before_save, before_save_file, before_subscribe,
+    cloud_function,
 };
 
 /// What the attributes' generated code uses. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    use std::future::Future;
-
-    use serde::de::DeserializeOwned;
-
-    use crate::handler::Handler;
-    use crate::{
-        BeforeSaveOutput, FunctionOutput, FunctionRequest, Hook, Location, Trigger, TriggerOutput,
-        TriggerRequest, Webhooks,
-    };
-
+    pub use crate::handler::assert::*;
+    pub use crate::registry::Registration;
     pub use inventory;
-
-    /// One handler registered by an attribute, collected at link time.
-    pub struct Registration {
-        location: Location,
-        register: fn(Webhooks, Location) -> Webhooks,
-    }
-
-    impl Registration {
-        /// A registration made at this source location.
-        pub const fn new(
-            file: &'static str,
-            line: u32,
-            column: u32,
-            register: fn(Webhooks, Location) -> Webhooks,
-        ) -> Self {
-            Registration {
-                location: Location::new(file, line, column),
-                register,
-            }
-        }
-
-        pub(crate) fn location(&self) -> Location {
-            self.location.clone()
-        }
-
-        pub(crate) fn register(&self, webhooks: Webhooks) -> Webhooks {
-            (self.register)(webhooks, self.location.clone())
-        }
-    }
-
-    inventory::collect!(Registration);
-
-    /// The request of a cloud function.
-    #[diagnostic::on_unimplemented(
-        message = "`#[cloud_function]` handlers take a `FunctionRequest`, not `{Self}`",
-        label = "expected `FunctionRequest` or `FunctionRequest<P>`",
-        note = "write `async fn hello(req: FunctionRequest) -> Result<String, Error>`"
-    )]
-    pub trait FunctionRequestType {}
-
-    impl<P> FunctionRequestType for FunctionRequest<P> {}
-
-    /// The request of a trigger.
-    #[diagnostic::on_unimplemented(
-        message = "trigger handlers take a `TriggerRequest`, not `{Self}`",
-        label = "expected `TriggerRequest`",
-        note = "write `async fn audit(req: TriggerRequest) -> Result<(), Error>`"
-    )]
-    pub trait TriggerRequestType {}
-
-    impl TriggerRequestType for TriggerRequest {}
-
-    /// Type checks the attributes emit, spanned at the user's types.
-    pub fn assert_function_request<T: FunctionRequestType>() {}
-    /// See [`assert_function_request`].
-    pub fn assert_trigger_request<T: TriggerRequestType>() {}
-    /// See [`assert_function_request`].
-    pub fn assert_function_output<T: FunctionOutput>() {}
-    /// See [`assert_function_request`].
-    pub fn assert_before_save_output<T: BeforeSaveOutput>() {}
-    /// See [`assert_function_request`].
-    pub fn assert_trigger_output<T: TriggerOutput>() {}
-
-    /// `#[cloud_function]`.
-    pub fn cloud_function<F, P, Fut>(
-        webhooks: Webhooks,
-        name: &'static str,
-        handler: F,
-        location: Location,
-    ) -> Webhooks
-    where
-        F: Fn(FunctionRequest<P>) -> Fut + Send + Sync + 'static,
-        P: DeserializeOwned + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: FunctionOutput,
-    {
-        let hook = Hook::Function {
-            name: name.to_owned(),
-        };
-        webhooks.add(hook, Handler::function(handler), location)
-    }
-
-    /// `#[before_save]`.
-    pub fn before_save<F, Fut>(
-        webhooks: Webhooks,
-        class_name: &'static str,
-        handler: F,
-        location: Location,
-    ) -> Webhooks
-    where
-        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: BeforeSaveOutput,
-    {
-        let hook = Hook::Trigger {
-            class_name: class_name.to_owned(),
-            trigger: Trigger::BeforeSave,
-        };
-        webhooks.add(hook, Handler::before_save(handler), location)
-    }
-
-    /// `#[after_save]`, `#[before_delete]` and `#[after_delete]`.
-    pub fn trigger<F, Fut>(
-        webhooks: Webhooks,
-        class_name: &'static str,
-        trigger: Trigger,
-        handler: F,
-        location: Location,
-    ) -> Webhooks
-    where
-        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: TriggerOutput,
-    {
-        let hook = Hook::Trigger {
-            class_name: class_name.to_owned(),
-            trigger,
-        };
-        webhooks.add(hook, Handler::trigger(trigger, handler), location)
-    }
 }

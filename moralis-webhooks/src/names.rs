@@ -1,11 +1,13 @@
-//! Which function and class names Parse Server can actually call. The attributes check the
-//! same rules at compile time; these run for handlers registered without them.
+//! Which hook names Parse Server can actually call: one source for both crates.
+//!
+//! The attributes check these rules at compile time (this file is also the macros crate's
+//! `names` module, through a symbolic link), and the core crate checks them at start-up for
+//! handlers registered by hand. It therefore uses nothing but `core` and `std`, and speaks
+//! of triggers by the names Parse Server gives them (`beforeSave`, `afterLogout`, ...).
 
-use crate::Trigger;
-
-/// System classes whose objects clients save through the REST API, so that save and delete
-/// triggers fire for them.
-const SYSTEM_CLASSES: [&str; 7] = [
+/// System classes whose objects clients write through the REST API, so that save and
+/// delete triggers fire for them.
+pub(crate) const SYSTEM_CLASSES: [&str; 7] = [
     "_User",
     "_Installation",
     "_Role",
@@ -15,7 +17,18 @@ const SYSTEM_CLASSES: [&str; 7] = [
     "_PushStatus",
 ];
 
-/// Checks a cloud function name.
+/// The pseudo-class of the file triggers.
+pub(crate) const FILE_CLASS: &str = "@File";
+/// The pseudo-class of LiveQuery's beforeConnect.
+pub(crate) const CONNECT_CLASS: &str = "@Connect";
+/// The pseudo-class of the config triggers, which cannot work over a webhook.
+pub(crate) const CONFIG_CLASS: &str = "@Config";
+
+/// Why `@Config` hooks are refused.
+pub(crate) const CONFIG_REASON: &str = "Parse Server 9 never calls a `@Config` hook over a \
+    webhook (its wrapper fails first), and while one is registered every `PUT /config` fails";
+
+/// Checks a cloud function name: `Err` holds the reason, to be put after the name.
 pub(crate) fn check_function_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("the function name is empty".to_owned());
@@ -31,36 +44,86 @@ pub(crate) fn check_function_name(name: &str) -> Result<(), String> {
     };
     match name.chars().find_map(|c| why(c).map(|reason| (c, reason))) {
         Some((c, reason)) => Err(format!(
-            "function name `{name}` contains {c:?}: {reason}; use letters, digits, `_` or `-`"
+            "the function name contains {}: {reason}; use letters, digits, `_` or `-`",
+            describe(c)
         )),
         None => Ok(()),
     }
 }
 
-/// Checks a class name for a save or delete trigger.
-pub(crate) fn check_class_name(class_name: &str, trigger: Trigger) -> Result<(), String> {
-    if class_name == "_Session" {
-        return Err(format!(
-            "Parse Server refuses the {trigger} trigger on `_Session` (only afterLogout is allowed there)"
-        ));
+/// Checks the class of a trigger (`trigger` is Parse Server's name for it) against the
+/// restrictions Parse Server enforces when the hook is registered, and the ones that make
+/// a hook useless or harmful over a webhook.
+pub(crate) fn check_class_name(class_name: &str, trigger: &str) -> Result<(), String> {
+    let fixed = |class: &str| -> Result<(), String> {
+        if class_name == class {
+            Ok(())
+        } else {
+            Err(format!(
+                "Parse Server calls {} only on `{class}`, not on `{class_name}`",
+                with_article(trigger)
+            ))
+        }
+    };
+    match trigger {
+        "beforeLogin" | "afterLogin" | "beforePasswordResetRequest" => return fixed("_User"),
+        "afterLogout" => return fixed("_Session"),
+        "beforeConnect" => return fixed(CONNECT_CLASS),
+        _ => {}
     }
-    if class_name == "_PushStatus" && trigger == Trigger::BeforeSave {
-        return Err("Parse Server refuses a beforeSave trigger on `_PushStatus`".to_owned());
+    match class_name {
+        "" => Err("the class name is empty".to_owned()),
+        CONFIG_CLASS => Err(CONFIG_REASON.to_owned()),
+        FILE_CLASS => match trigger {
+            "beforeSave" | "afterSave" | "beforeDelete" | "afterDelete" => Ok(()),
+            _ => Err(format!(
+                "Parse Server has no {} for files",
+                with_article(trigger)
+            )),
+        },
+        CONNECT_CLASS => Err(format!(
+            "`@Connect` has only the beforeConnect trigger, not {}",
+            with_article(trigger)
+        )),
+        "_Session" => Err(format!(
+            "Parse Server refuses {} on `_Session` (only afterLogout is allowed there)",
+            with_article(trigger)
+        )),
+        "_PushStatus" if trigger == "beforeSave" => {
+            Err("Parse Server refuses a beforeSave trigger on `_PushStatus`".to_owned())
+        }
+        _ if SYSTEM_CLASSES.contains(&class_name) => Ok(()),
+        _ => {
+            let bytes = class_name.as_bytes();
+            let valid = bytes.first().is_some_and(u8::is_ascii_alphabetic)
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+            if valid {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{class_name}` is not a Parse class name: it must start with a letter and \
+                     hold only letters, digits and `_`, or be a system class such as `_User`"
+                ))
+            }
+        }
     }
-    if SYSTEM_CLASSES.contains(&class_name) {
-        return Ok(());
-    }
-    let mut chars = class_name.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{class_name}` is not a Parse class name: it must start with a letter and hold only \
-             letters, digits and `_`, or be one of the system classes {}",
-            SYSTEM_CLASSES.join(", ")
-        ))
+}
+
+/// `a beforeSave trigger`, `an afterSave trigger`.
+fn with_article(trigger: &str) -> String {
+    let article = if trigger.starts_with('a') { "an" } else { "a" };
+    format!("{article} {trigger} trigger")
+}
+
+/// A refused character as a message shows it.
+fn describe(c: char) -> String {
+    match c {
+        ' ' => "a space".to_owned(),
+        '`' => "a backtick".to_owned(),
+        c if c.is_whitespace() || c.is_control() => format!("`{}`", c.escape_default()),
+        c => format!("`{c}`"),
     }
 }
 
@@ -91,25 +154,35 @@ mod tests {
             "_Installation",
             "_Role",
         ] {
-            assert_eq!(
-                check_class_name(good, Trigger::BeforeSave),
-                Ok(()),
-                "{good}"
-            );
+            assert_eq!(check_class_name(good, "beforeSave"), Ok(()), "{good}");
+            assert_eq!(check_class_name(good, "beforeFind"), Ok(()), "{good}");
         }
-        for bad in [
-            "",
-            "2Fast",
-            "_Private",
-            "Game Score",
-            "Game-Score",
-            "@File",
-            "Ünï",
-        ] {
-            assert!(check_class_name(bad, Trigger::AfterSave).is_err(), "{bad}");
+        for bad in ["", "2Fast", "_Private", "Game Score", "Game-Score", "Ünï"] {
+            assert!(check_class_name(bad, "afterSave").is_err(), "{bad}");
         }
-        assert!(check_class_name("_Session", Trigger::AfterDelete).is_err());
-        assert!(check_class_name("_PushStatus", Trigger::BeforeSave).is_err());
-        assert_eq!(check_class_name("_PushStatus", Trigger::AfterSave), Ok(()));
+        assert!(check_class_name("_Session", "afterDelete").is_err());
+        assert!(check_class_name("_Session", "beforeFind").is_err());
+        assert_eq!(check_class_name("_Session", "afterLogout"), Ok(()));
+        assert!(check_class_name("_PushStatus", "beforeSave").is_err());
+        assert_eq!(check_class_name("_PushStatus", "afterSave"), Ok(()));
+    }
+
+    #[test]
+    fn fixed_classes_and_pseudo_classes() {
+        assert_eq!(check_class_name("_User", "beforeLogin"), Ok(()));
+        assert!(check_class_name("GameScore", "afterLogin")
+            .unwrap_err()
+            .contains("only on `_User`"));
+        assert!(check_class_name("_User", "afterLogout").is_err());
+        assert_eq!(check_class_name("@File", "beforeDelete"), Ok(()));
+        assert!(check_class_name("@File", "beforeFind").is_err());
+        assert_eq!(check_class_name("@Connect", "beforeConnect"), Ok(()));
+        assert!(check_class_name("@Connect", "beforeSubscribe").is_err());
+        for trigger in ["beforeSave", "afterSave"] {
+            assert!(check_class_name("@Config", trigger)
+                .unwrap_err()
+                .contains("PUT /config"));
+        }
+        assert_eq!(check_class_name("LQ", "afterEvent"), Ok(()));
     }
 }

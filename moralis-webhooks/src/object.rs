@@ -2,14 +2,14 @@
 //! handler's edits tracked so that the reply to Parse Server carries exactly what changed.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::fields::{Field, Fields, SECRET_KEYS};
-use crate::Error;
+use crate::{Error, TriggerRequest};
 
 /// Keys Parse Server owns: it ignores them in a beforeSave reply (and `objectId` counts only
 /// on create).
@@ -35,11 +35,88 @@ pub(crate) const SERVER_KEYS: [&str; 3] = ["className", "createdAt", "updatedAt"
 /// bytes.
 ///
 /// `Debug` output hides `password`, `sessionToken` and `authData` values, at any depth.
-#[derive(Clone)]
 pub struct ParseObject {
     fields: Arc<Fields>,
     edited: Vec<String>,
     from_request: bool,
+    /// The stored object a beforeSave on update changes (shared with the request's
+    /// `original`): what pending operations are estimated over.
+    original: Option<Arc<Fields>>,
+    /// Set on a beforeSave request's object: where it goes when the handler lets go of it
+    /// changed, so that changes made to it count even when the handler returns `()`.
+    handback: Option<Handback>,
+}
+
+impl Clone for ParseObject {
+    /// A copy; changes to it are not saved unless it is returned.
+    fn clone(&self) -> Self {
+        ParseObject {
+            fields: Arc::clone(&self.fields),
+            edited: self.edited.clone(),
+            from_request: self.from_request,
+            original: self.original.clone(),
+            handback: None,
+        }
+    }
+}
+
+impl Drop for ParseObject {
+    fn drop(&mut self) {
+        if let Some(handback) = self.handback.take() {
+            if !self.edited.is_empty() {
+                handback.put(ParseObject {
+                    fields: std::mem::take(&mut self.fields),
+                    edited: std::mem::take(&mut self.edited),
+                    from_request: self.from_request,
+                    original: self.original.take(),
+                    handback: None,
+                });
+            }
+        }
+    }
+}
+
+/// Where a beforeSave request's object goes when the handler drops it changed.
+#[derive(Clone, Default)]
+pub(crate) struct Handback(Arc<Mutex<Option<ParseObject>>>);
+
+impl Handback {
+    fn put(&self, object: ParseObject) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(object);
+    }
+
+    fn take(&self) -> Option<ParseObject> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+/// What a beforeSave call keeps for its reply: the original's fields (shared with the
+/// request, not copied) and the request's object if the handler changed it and let it go.
+pub(crate) struct SaveContext {
+    original: Option<Arc<Fields>>,
+    handback: Handback,
+}
+
+impl SaveContext {
+    /// Links the request's object to the reply: it reads pending operations over the
+    /// original, and comes back here if the handler drops it changed.
+    pub(crate) fn attach(request: &mut TriggerRequest) -> Self {
+        let original = request.original.as_ref().map(|o| Arc::clone(&o.fields));
+        let handback = Handback::default();
+        request.object.original = original.clone();
+        request.object.handback = Some(handback.clone());
+        SaveContext { original, handback }
+    }
+
+    /// The stored object, on update.
+    pub(crate) fn original(&self) -> Option<&Fields> {
+        self.original.as_deref()
+    }
+
+    /// The request's object, if the handler changed it and dropped it.
+    pub(crate) fn handed_back(&self) -> Option<ParseObject> {
+        self.handback.take()
+    }
 }
 
 impl ParseObject {
@@ -65,6 +142,8 @@ impl ParseObject {
             fields: Arc::new(fields),
             edited: Vec::new(),
             from_request,
+            original: None,
+            handback: None,
         }
     }
 
@@ -98,6 +177,14 @@ impl ParseObject {
     /// `None`); otherwise it is an error, as is a value of another type. The error's message
     /// names the class and the field, so `?` gives the Parse client a useful answer.
     ///
+    /// A field that holds a client's pending operation (a beforeSave on update) reads as
+    /// the value Parse Server will store, estimated as the Parse JS SDK does: an
+    /// `Increment` of 5 over a stored 10 reads 15; `Add`, `AddUnique` and `Remove` apply to
+    /// the stored array; a `Delete` reads as missing. The reply still carries the client's
+    /// operation, not the estimate, unless the handler sets the field, so concurrent
+    /// increments stay atomic. [`get_raw`](Self::get_raw) and
+    /// [`pending_op`](Self::pending_op) show the operation itself.
+    ///
     /// ```
     /// # use moralis_webhooks::ParseObject;
     /// let mut score = ParseObject::new("GameScore");
@@ -110,9 +197,18 @@ impl ParseObject {
     /// );
     /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<T, Error> {
-        decode_field(self.fields.get(key), key, || {
-            FieldOwner::Object(self.class_name().to_owned())
-        })
+        let owner = || FieldOwner::Object(self.class_name().to_owned());
+        let field = self.fields.get(key);
+        if let Some(op) = field.filter(|f| f.may_be_op()).map(Field::value) {
+            if pending_op(op).is_some() {
+                let stored = self.original.as_ref().and_then(|o| o.get(key));
+                if let Some(estimate) = crate::ops::estimate(op, stored.map(Field::value)) {
+                    let estimate = estimate.map(Field::new);
+                    return decode_field(estimate.as_ref(), key, owner);
+                }
+            }
+        }
+        decode_field(field, key, owner)
     }
 
     /// The JSON value of field `key`, decoded (once) if it was not yet; `None` when the
@@ -206,8 +302,9 @@ impl ParseObject {
     }
 
     /// The fields as a JSON map, moved out without copying when possible.
-    pub fn into_map(self) -> Map<String, Value> {
-        Arc::try_unwrap(self.fields)
+    pub fn into_map(mut self) -> Map<String, Value> {
+        self.handback = None;
+        Arc::try_unwrap(std::mem::take(&mut self.fields))
             .unwrap_or_else(|shared| (*shared).clone())
             .into_map()
     }
@@ -237,10 +334,6 @@ impl ParseObject {
     }
 
     pub(crate) fn fields(&self) -> &Fields {
-        &self.fields
-    }
-
-    pub(crate) fn shared_fields(&self) -> &Arc<Fields> {
         &self.fields
     }
 }
@@ -343,16 +436,68 @@ mod tests {
             score.get::<i64>("name").unwrap_err().client_message(),
             "GameScore: invalid field `name`: invalid type: string \"x\", expected i64"
         );
-        assert_eq!(
-            score.get::<i64>("bonus").unwrap_err().client_message(),
-            "GameScore: invalid field `bonus`: it holds a pending `Increment` operation, not a value"
-        );
+        // A pending operation with nothing stored: the JS SDK's estimate.
+        assert_eq!(score.get::<i64>("bonus").unwrap(), 5);
         assert_eq!(score.pending_op("bonus"), Some("Increment"));
         assert_eq!(score.pending_op("score"), None);
         assert_eq!(
-            score.get::<Value>("bonus").unwrap(),
-            json!({"__op": "Increment", "amount": 5})
+            score.get_raw("bonus"),
+            Some(&json!({"__op": "Increment", "amount": 5}))
         );
+        let unknown = object(json!({"className": "GameScore", "x": {"__op": "Frobnicate"}}));
+        assert_eq!(
+            unknown.get::<i64>("x").unwrap_err().client_message(),
+            "GameScore: invalid field `x`: it holds a pending `Frobnicate` operation, not a value"
+        );
+    }
+
+    /// In a beforeSave on update, reads under the client's operations give what Parse
+    /// Server will store, as Cloud Code's `request.object.get` does.
+    #[test]
+    fn reads_under_pending_operations_estimate_over_the_original() {
+        let stored = json!({"className": "GameScore", "objectId": "x", "score": 10,
+                            "tags": ["a", "b"], "gone": 1, "name": "n"});
+        let mut request = TriggerRequest::new(
+            crate::Trigger::BeforeSave,
+            object(json!({"className": "GameScore", "objectId": "x",
+                "score": {"__op": "Increment", "amount": 5},
+                "tags": {"__op": "AddUnique", "objects": ["b", "c"]},
+                "gone": {"__op": "Delete"}, "name": "n"})),
+        );
+        request.original = Some(object(stored));
+        let _context = SaveContext::attach(&mut request);
+        let score = &request.object;
+        assert_eq!(score.get::<i64>("score").unwrap(), 15);
+        assert_eq!(score.get::<Vec<String>>("tags").unwrap(), ["a", "b", "c"]);
+        assert_eq!(score.get::<Option<i64>>("gone").unwrap(), None);
+        assert_eq!(
+            score.get::<i64>("gone").unwrap_err().client_message(),
+            "GameScore: missing field `gone`"
+        );
+        assert_eq!(score.get::<String>("name").unwrap(), "n");
+    }
+
+    /// Changes made to a beforeSave request's object come back when the handler drops it,
+    /// and a copy never does.
+    #[test]
+    fn a_changed_request_object_is_handed_back_when_dropped() {
+        let mut request = TriggerRequest::new(
+            crate::Trigger::BeforeSave,
+            object(json!({"className": "GameScore", "score": 1})),
+        );
+        let context = SaveContext::attach(&mut request);
+        let copy = request.object.clone();
+        drop(copy);
+        assert!(context.handed_back().is_none(), "an unchanged object");
+        let mut edited_copy = request.object.clone();
+        edited_copy.set("x", 1);
+        drop(edited_copy);
+        assert!(context.handed_back().is_none(), "a copy");
+        request.object.set("reviewed", true);
+        drop(request);
+        let back = context.handed_back().expect("the changed object");
+        assert!(back.get::<bool>("reviewed").unwrap());
+        assert!(back.is_edited("reviewed"));
     }
 
     #[test]

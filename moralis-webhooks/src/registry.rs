@@ -4,14 +4,17 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use crate::handler::{BeforeSaveOutput, FunctionOutput, Handler, TriggerOutput};
-use crate::names::{check_class_name, check_function_name};
+use crate::handler::{BeforeSaveOutput, Erased, FunctionOutput, Handler, TriggerOutput};
+use crate::kinds::{
+    self, AfterFindRequest, ConnectRequest, EventRequest, FileRequest, FindRequest, LoginRequest,
+    LogoutRequest, PasswordResetRequest, SubscribeRequest,
+};
+use crate::names::{check_class_name, check_function_name, CONNECT_CLASS, FILE_CLASS};
 use crate::{FunctionRequest, ServeError, Trigger, TriggerRequest};
 
 /// One hook Parse Server can call: a cloud function, or a trigger on a class.
@@ -32,6 +35,19 @@ pub enum Hook {
 }
 
 impl Hook {
+    /// The cloud function `name`.
+    pub fn function(name: impl Into<String>) -> Self {
+        Hook::Function { name: name.into() }
+    }
+
+    /// The `trigger` of class `class_name` (`@File` for the file triggers).
+    pub fn trigger(class_name: impl Into<String>, trigger: Trigger) -> Self {
+        Hook::Trigger {
+            class_name: class_name.into(),
+            trigger,
+        }
+    }
+
     /// `function`, or the trigger's name (`beforeSave`, ...).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -50,7 +66,10 @@ impl Hook {
             Hook::Trigger {
                 class_name,
                 trigger,
-            } => format!("/triggers/{class_name}/{trigger}"),
+            } => format!(
+                "/triggers/{}/{trigger}",
+                crate::dispatch::encode_segment(class_name)
+            ),
         }
     }
 }
@@ -62,7 +81,11 @@ impl fmt::Display for Hook {
             Hook::Trigger {
                 class_name,
                 trigger,
-            } => write!(f, "{trigger} trigger of class `{class_name}`"),
+            } => match class_name.as_str() {
+                FILE_CLASS => write!(f, "{trigger} trigger of files (`@File`)"),
+                CONNECT_CLASS => write!(f, "LiveQuery {trigger} trigger"),
+                _ => write!(f, "{trigger} trigger of class `{class_name}`"),
+            },
         }
     }
 }
@@ -101,16 +124,40 @@ impl fmt::Display for Location {
 
 struct Entry {
     hook: Hook,
-    handler: Handler,
+    handler: Erased,
     location: Location,
+    settings: HandlerSettings,
+}
+
+/// Settings of one handler, given with [`Webhooks::with`] (or in its attribute).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HandlerSettings {
     timeout: Option<Duration>,
+}
+
+impl HandlerSettings {
+    /// No settings of its own: the server's apply.
+    pub fn new() -> Self {
+        HandlerSettings::default()
+    }
+
+    /// How long the handler may run, instead of the server's
+    /// [`handler_timeout`](crate::Server::handler_timeout); zero means no limit. What
+    /// `timeout = <seconds>` does in an attribute.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
 }
 
 /// A set of webhook handlers.
 ///
 /// The attributes (`#[cloud_function("hello")]`, ...) fill one at link time, which
 /// [`Webhooks::from_attributes`] returns and [`Server`](crate::Server) serves by default. The
-/// methods here register handlers without macros; the two can be mixed.
+/// methods here register handlers without macros; the two can be mixed. Each takes an async
+/// function (or a closure returning a future, its argument's type written out) of the
+/// hook's request type; see [`Handler`].
 ///
 /// ```no_run
 /// use moralis_webhooks::{Error, FunctionRequest, Server, TriggerRequest, Webhooks};
@@ -133,13 +180,19 @@ struct Entry {
 /// ```
 ///
 /// Names are checked when the server starts: a function name Parse Server cannot call, a
-/// class name it does not accept, and two handlers for the same hook are start-up errors
-/// naming where each was registered.
+/// class name it does not accept for the hook, and two handlers for the same hook are
+/// start-up errors naming where each was registered.
 #[derive(Default)]
 pub struct Webhooks {
     entries: Vec<Entry>,
-    /// Misuses of the builder, reported when the server starts.
-    problems: Vec<String>,
+}
+
+/// Registers a handler of one kind: the whole of what a registering method does.
+macro_rules! register {
+    ($webhooks:expr, $kind:ty, $hook:expr, $handler:expr) => {{
+        let location = Location::caller();
+        $webhooks.add($hook, Erased::new::<$kind, _, _>($handler), location)
+    }};
 }
 
 impl Webhooks {
@@ -150,44 +203,61 @@ impl Webhooks {
 
     /// Every handler registered with the attributes in this program, in source order.
     pub fn from_attributes() -> Self {
-        let mut registrations: Vec<&crate::__private::Registration> =
-            inventory::iter::<crate::__private::Registration>
-                .into_iter()
-                .collect();
-        registrations.sort_by_key(|r| r.location());
+        let mut registrations: Vec<&Registration> =
+            inventory::iter::<Registration>.into_iter().collect();
+        registrations.sort_by_key(|r| r.location.clone());
         registrations
             .into_iter()
-            .fold(Webhooks::new(), |webhooks, r| r.register(webhooks))
+            .fold(Webhooks::new(), |webhooks, r| {
+                let location = r.location.clone();
+                webhooks.registered_at(location, r.settings(), r.register)
+            })
     }
 
     /// Adds the handlers of `other`.
     pub fn merge(mut self, other: Webhooks) -> Self {
         self.entries.extend(other.entries);
-        self.problems.extend(other.problems);
         self
     }
 
-    /// Sets how long the handler registered last may run, instead of the server's
-    /// [`handler_timeout`](crate::Server::handler_timeout); zero means no limit. What
-    /// `timeout = <seconds>` does in an attribute.
+    /// Registers the handlers that `register` adds with these settings.
     ///
     /// ```
-    /// # use moralis_webhooks::{Error, FunctionRequest, Webhooks};
+    /// # use moralis_webhooks::{Error, FunctionRequest, HandlerSettings, Webhooks};
     /// # use std::time::Duration;
+    /// # async fn hello(_: FunctionRequest) -> Result<(), Error> { Ok(()) }
     /// # async fn report(_: FunctionRequest) -> Result<(), Error> { Ok(()) }
     /// let webhooks = Webhooks::new()
-    ///     .cloud_function("monthlyReport", report)
-    ///     .timeout(Duration::from_secs(120));
+    ///     .cloud_function("hello", hello)
+    ///     .with(HandlerSettings::new().timeout(Duration::from_secs(120)), |w| {
+    ///         w.cloud_function("monthlyReport", report)
+    ///     });
     /// ```
-    #[track_caller]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        match self.entries.last_mut() {
-            Some(entry) => entry.timeout = Some(timeout),
-            None => self.problems.push(format!(
-                "Webhooks::timeout called at {} before any handler was registered",
-                Location::caller()
-            )),
-        }
+    pub fn with(
+        self,
+        settings: HandlerSettings,
+        register: impl FnOnce(Webhooks) -> Webhooks,
+    ) -> Self {
+        let added = register(Webhooks::new());
+        self.merge_with(added, |entry| entry.settings = settings.clone())
+    }
+
+    /// What an attribute's registration does: its handler, at its source location.
+    fn registered_at(
+        self,
+        location: Location,
+        settings: HandlerSettings,
+        register: fn(Webhooks) -> Webhooks,
+    ) -> Self {
+        self.merge_with(register(Webhooks::new()), |entry| {
+            entry.settings = settings.clone();
+            entry.location = location.clone();
+        })
+    }
+
+    fn merge_with(mut self, mut added: Webhooks, mut change: impl FnMut(&mut Entry)) -> Self {
+        added.entries.iter_mut().for_each(&mut change);
+        self.entries.extend(added.entries);
         self
     }
 
@@ -206,107 +276,103 @@ impl Webhooks {
         self.entries.is_empty()
     }
 
-    /// Serves cloud function `name` with `handler`; what `#[cloud_function("name")]` does.
+    /// Serves cloud function `name`; what `#[cloud_function("name")]` does. The handler
+    /// takes a [`FunctionRequest<P>`](FunctionRequest) and returns a [`FunctionOutput`].
     #[track_caller]
-    pub fn cloud_function<F, P, Fut>(self, name: impl Into<String>, handler: F) -> Self
+    pub fn cloud_function<P, A, H>(self, name: impl Into<String>, handler: H) -> Self
     where
-        F: Fn(FunctionRequest<P>) -> Fut + Send + Sync + 'static,
         P: DeserializeOwned + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: FunctionOutput,
+        H: Handler<FunctionRequest<P>, A>,
+        H::Output: FunctionOutput,
     {
-        let hook = Hook::Function { name: name.into() };
-        self.add(hook, Handler::function(handler), Location::caller())
+        register!(self, kinds::Function<P>, Hook::function(name), handler)
     }
 
     /// Serves the beforeSave trigger of `class_name`; what `#[before_save("Class")]` does.
     #[track_caller]
-    pub fn before_save<F, Fut>(self, class_name: impl Into<String>, handler: F) -> Self
+    pub fn before_save<A, H>(self, class_name: impl Into<String>, handler: H) -> Self
     where
-        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: BeforeSaveOutput,
+        H: Handler<TriggerRequest, A>,
+        H::Output: BeforeSaveOutput,
     {
-        let hook = trigger_hook(class_name, Trigger::BeforeSave);
-        self.add(hook, Handler::before_save(handler), Location::caller())
+        let hook = Hook::trigger(class_name, Trigger::BeforeSave);
+        register!(self, kinds::BeforeSave, hook, handler)
     }
+}
 
+/// The registering methods of the kinds whose handlers return `()` or `Result<(), E>`
+/// ([`TriggerOutput`]): one line each.
+macro_rules! trigger_methods {
+    ($(
+        $(#[$doc:meta])*
+        $method:ident($($class:ident)?) => $request:ty, $kind:ty, $trigger:ident $(on $fixed:expr)?;
+    )*) => {
+        impl Webhooks {
+            $(
+                $(#[$doc])*
+                #[track_caller]
+                pub fn $method<A, H>(self, $($class: impl Into<String>,)? handler: H) -> Self
+                where
+                    H: Handler<$request, A>,
+                    H::Output: TriggerOutput,
+                {
+                    let hook = Hook::trigger($($class)? $($fixed)?, Trigger::$trigger);
+                    register!(self, $kind, hook, handler)
+                }
+            )*
+        }
+    };
+}
+
+trigger_methods! {
     /// Serves the afterSave trigger of `class_name`; what `#[after_save("Class")]` does.
-    #[track_caller]
-    pub fn after_save<F, Fut>(self, class_name: impl Into<String>, handler: F) -> Self
-    where
-        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: TriggerOutput,
-    {
-        self.trigger(class_name, Trigger::AfterSave, handler, Location::caller())
-    }
-
+    after_save(class_name) => TriggerRequest, kinds::ObjectTrigger, AfterSave;
     /// Serves the beforeDelete trigger of `class_name`; what `#[before_delete("Class")]`
     /// does.
-    #[track_caller]
-    pub fn before_delete<F, Fut>(self, class_name: impl Into<String>, handler: F) -> Self
-    where
-        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: TriggerOutput,
-    {
-        self.trigger(
-            class_name,
-            Trigger::BeforeDelete,
-            handler,
-            Location::caller(),
-        )
-    }
-
-    /// Serves the afterDelete trigger of `class_name`; what `#[after_delete("Class")]`
+    before_delete(class_name) => TriggerRequest, kinds::ObjectTrigger, BeforeDelete;
+    /// Serves the afterDelete trigger of `class_name`; what `#[after_delete("Class")]` does.
+    after_delete(class_name) => TriggerRequest, kinds::ObjectTrigger, AfterDelete;
+    /// Serves the beforeFind trigger of `class_name`; what `#[before_find("Class")]` does.
+    before_find(class_name) => FindRequest, kinds::BeforeFind, BeforeFind;
+    /// Serves the afterFind trigger of `class_name`; what `#[after_find("Class")]` does.
+    after_find(class_name) => AfterFindRequest, kinds::AfterFind, AfterFind;
+    /// Serves beforeLogin (`_User`); what `#[before_login]` does.
+    before_login() => LoginRequest, kinds::Login, BeforeLogin on "_User";
+    /// Serves afterLogin (`_User`); what `#[after_login]` does.
+    after_login() => LoginRequest, kinds::Login, AfterLogin on "_User";
+    /// Serves afterLogout (`_Session`); what `#[after_logout]` does.
+    after_logout() => LogoutRequest, kinds::Logout, AfterLogout on "_Session";
+    /// Serves beforePasswordResetRequest (`_User`); what
+    /// `#[before_password_reset_request]` does.
+    before_password_reset_request() => PasswordResetRequest, kinds::PasswordReset,
+        BeforePasswordResetRequest on "_User";
+    /// Serves the beforeSave trigger of files (`@File`); what `#[before_save_file]` does.
+    before_save_file() => FileRequest, kinds::FileTrigger, BeforeSave on FILE_CLASS;
+    /// Serves the afterSave trigger of files (`@File`); what `#[after_save_file]` does.
+    after_save_file() => FileRequest, kinds::FileTrigger, AfterSave on FILE_CLASS;
+    /// Serves the beforeDelete trigger of files (`@File`); what `#[before_delete_file]`
     /// does.
-    #[track_caller]
-    pub fn after_delete<F, Fut>(self, class_name: impl Into<String>, handler: F) -> Self
-    where
-        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: TriggerOutput,
-    {
-        self.trigger(
-            class_name,
-            Trigger::AfterDelete,
-            handler,
-            Location::caller(),
-        )
-    }
+    before_delete_file() => FileRequest, kinds::FileTrigger, BeforeDelete on FILE_CLASS;
+    /// Serves the afterDelete trigger of files (`@File`); what `#[after_delete_file]` does.
+    after_delete_file() => FileRequest, kinds::FileTrigger, AfterDelete on FILE_CLASS;
+    /// Serves LiveQuery's beforeConnect (`@Connect`); what `#[before_connect]` does.
+    before_connect() => ConnectRequest, kinds::Connect, BeforeConnect on CONNECT_CLASS;
+    /// Serves LiveQuery's beforeSubscribe of `class_name`; what
+    /// `#[before_subscribe("Class")]` does.
+    before_subscribe(class_name) => SubscribeRequest, kinds::Subscribe, BeforeSubscribe;
+    /// Serves LiveQuery's afterEvent of `class_name`; what `#[after_event("Class")]` does.
+    after_event(class_name) => EventRequest, kinds::Event, AfterEvent;
+}
 
-    fn trigger<F, Fut>(
-        self,
-        class_name: impl Into<String>,
-        trigger: Trigger,
-        handler: F,
-        location: Location,
-    ) -> Self
-    where
-        F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: TriggerOutput,
-    {
-        let hook = trigger_hook(class_name, trigger);
-        self.add(hook, Handler::trigger(trigger, handler), location)
-    }
-
-    pub(crate) fn add(mut self, hook: Hook, handler: Handler, location: Location) -> Self {
+impl Webhooks {
+    fn add(mut self, hook: Hook, handler: Erased, location: Location) -> Self {
         self.entries.push(Entry {
             hook,
             handler,
             location,
-            timeout: None,
+            settings: HandlerSettings::default(),
         });
         self
-    }
-}
-
-fn trigger_hook(class_name: impl Into<String>, trigger: Trigger) -> Hook {
-    Hook::Trigger {
-        class_name: class_name.into(),
-        trigger,
     }
 }
 
@@ -322,11 +388,47 @@ impl fmt::Debug for Webhooks {
     }
 }
 
+/// One handler registered by an attribute, collected at link time. What generated code
+/// builds; not a public API.
+#[doc(hidden)]
+pub struct Registration {
+    location: Location,
+    timeout_ms: Option<u64>,
+    register: fn(Webhooks) -> Webhooks,
+}
+
+impl Registration {
+    /// A registration made at this source location, with the attribute's timeout (in
+    /// milliseconds; 0 for none).
+    pub const fn new(
+        file: &'static str,
+        line: u32,
+        column: u32,
+        timeout_ms: Option<u64>,
+        register: fn(Webhooks) -> Webhooks,
+    ) -> Self {
+        Registration {
+            location: Location::new(file, line, column),
+            timeout_ms,
+            register,
+        }
+    }
+
+    fn settings(&self) -> HandlerSettings {
+        match self.timeout_ms {
+            Some(ms) => HandlerSettings::new().timeout(Duration::from_millis(ms)),
+            None => HandlerSettings::new(),
+        }
+    }
+}
+
+inventory::collect!(Registration);
+
 /// A handler ready to be called, with the name its route carries.
 pub(crate) struct Route {
-    pub(crate) hook: Hook,
+    pub(crate) hook: Arc<Hook>,
     pub(crate) name: Arc<str>,
-    pub(crate) handler: Handler,
+    pub(crate) handler: Erased,
     /// This handler's own time limit (`Some(ZERO)`: none), instead of the server's.
     pub(crate) timeout: Option<Duration>,
 }
@@ -334,7 +436,7 @@ pub(crate) struct Route {
 /// The lookup table: built once, checked for invalid names and duplicates.
 pub(crate) struct Registry {
     functions: HashMap<Box<str>, Route>,
-    classes: HashMap<Box<str>, [Option<Route>; 4]>,
+    classes: HashMap<Box<str>, [Option<Route>; Trigger::ALL.len()]>,
     hooks: Vec<Hook>,
 }
 
@@ -342,7 +444,7 @@ impl Registry {
     pub(crate) fn build(webhooks: Webhooks) -> Result<Registry, ServeError> {
         let mut entries = webhooks.entries;
         entries.sort_by(|a, b| (&a.hook, &a.location).cmp(&(&b.hook, &b.location)));
-        let mut problems = webhooks.problems;
+        let mut problems = Vec::new();
         let mut registry = Registry {
             functions: HashMap::new(),
             classes: HashMap::new(),
@@ -355,7 +457,7 @@ impl Registry {
                 Hook::Trigger {
                     class_name,
                     trigger,
-                } => check_class_name(class_name, *trigger),
+                } => check_class_name(class_name, trigger.as_str()),
             };
             if let Err(why) = checked {
                 problems.push(format!(
@@ -373,30 +475,26 @@ impl Registry {
             }
             first_location.insert(entry.hook.clone(), entry.location);
             registry.hooks.push(entry.hook.clone());
-            match &entry.hook {
-                Hook::Function { name } => {
-                    let route = Route {
-                        name: Arc::from(name.as_str()),
-                        hook: entry.hook.clone(),
-                        handler: entry.handler,
-                        timeout: entry.timeout,
-                    };
-                    registry.functions.insert(name.as_str().into(), route);
-                }
+            let (name, table) = match &entry.hook {
+                Hook::Function { name } => (name, None),
                 Hook::Trigger {
                     class_name,
                     trigger,
-                } => {
-                    let route = Route {
-                        name: Arc::from(class_name.as_str()),
-                        hook: entry.hook.clone(),
-                        handler: entry.handler,
-                        timeout: entry.timeout,
-                    };
-                    registry
-                        .classes
-                        .entry(class_name.as_str().into())
-                        .or_default()[trigger.index()] = Some(route);
+                } => (class_name, Some(*trigger)),
+            };
+            let route = Route {
+                name: Arc::from(name.as_str()),
+                hook: Arc::new(entry.hook.clone()),
+                handler: entry.handler,
+                timeout: entry.settings.timeout,
+            };
+            match table {
+                None => {
+                    registry.functions.insert(name.as_str().into(), route);
+                }
+                Some(trigger) => {
+                    registry.classes.entry(name.as_str().into()).or_default()[trigger.index()] =
+                        Some(route);
                 }
             }
         }

@@ -14,45 +14,76 @@ use crate::fields::{Field, Fields};
 use crate::object::{decode_field, without_position, FieldOwner};
 use crate::{Error, ParseObject};
 
-/// The four class triggers a webhook can serve.
+/// Every trigger Parse Server can call a webhook for, by the name Parse Server gives it.
+///
+/// The file triggers are [`BeforeSave`](Trigger::BeforeSave) ... on the class `@File`, and
+/// LiveQuery's beforeConnect is on `@Connect`, as Parse Server registers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Trigger {
-    /// Before an object is created or updated; may change or refuse the write.
+    /// Before an object (or a file) is created or updated; may change or refuse the write.
     BeforeSave,
-    /// After an object was created or updated.
+    /// After an object (or a file) was created or updated.
     AfterSave,
-    /// Before an object is deleted; may refuse the delete.
+    /// Before an object (or a file) is deleted; may refuse the delete.
     BeforeDelete,
-    /// After an object was deleted.
+    /// After an object (or a file) was deleted.
     AfterDelete,
+    /// Before a find, get or count runs; may refuse it.
+    BeforeFind,
+    /// After a find or get ran, with its results; may fail it.
+    AfterFind,
+    /// Before a login (`_User`); may refuse it.
+    BeforeLogin,
+    /// After a login (`_User`), with the new session.
+    AfterLogin,
+    /// After a logout (`_Session`), with the deleted session.
+    AfterLogout,
+    /// Before a password reset email is sent (`_User`); may refuse it.
+    BeforePasswordResetRequest,
+    /// Before a LiveQuery client connects (`@Connect`); may refuse it.
+    BeforeConnect,
+    /// Before a LiveQuery subscription is made; may refuse it.
+    BeforeSubscribe,
+    /// Before a LiveQuery event reaches a subscriber; an error sends the subscriber an error
+    /// instead.
+    AfterEvent,
 }
 
 impl Trigger {
     /// Every trigger, in a fixed order.
-    pub const ALL: [Trigger; 4] = [
+    pub const ALL: [Trigger; 13] = [
         Trigger::BeforeSave,
         Trigger::AfterSave,
         Trigger::BeforeDelete,
         Trigger::AfterDelete,
+        Trigger::BeforeFind,
+        Trigger::AfterFind,
+        Trigger::BeforeLogin,
+        Trigger::AfterLogin,
+        Trigger::AfterLogout,
+        Trigger::BeforePasswordResetRequest,
+        Trigger::BeforeConnect,
+        Trigger::BeforeSubscribe,
+        Trigger::AfterEvent,
     ];
 
-    /// The name Parse Server uses: `beforeSave`, `afterSave`, `beforeDelete`, `afterDelete`.
+    /// The name Parse Server uses: `beforeSave`, `afterFind`, `beforeConnect`, ...
     pub const fn as_str(self) -> &'static str {
         match self {
             Trigger::BeforeSave => "beforeSave",
             Trigger::AfterSave => "afterSave",
             Trigger::BeforeDelete => "beforeDelete",
             Trigger::AfterDelete => "afterDelete",
-        }
-    }
-
-    /// The attribute that registers a handler for this trigger, e.g. `before_save`.
-    pub const fn attribute(self) -> &'static str {
-        match self {
-            Trigger::BeforeSave => "before_save",
-            Trigger::AfterSave => "after_save",
-            Trigger::BeforeDelete => "before_delete",
-            Trigger::AfterDelete => "after_delete",
+            Trigger::BeforeFind => "beforeFind",
+            Trigger::AfterFind => "afterFind",
+            Trigger::BeforeLogin => "beforeLogin",
+            Trigger::AfterLogin => "afterLogin",
+            Trigger::AfterLogout => "afterLogout",
+            Trigger::BeforePasswordResetRequest => "beforePasswordResetRequest",
+            Trigger::BeforeConnect => "beforeConnect",
+            Trigger::BeforeSubscribe => "beforeSubscribe",
+            Trigger::AfterEvent => "afterEvent",
         }
     }
 
@@ -67,10 +98,9 @@ impl fmt::Display for Trigger {
     }
 }
 
-/// The error of parsing a [`Trigger`] from a name Parse Server does not use for save or
-/// delete triggers.
+/// The error of parsing a [`Trigger`] from a name Parse Server does not use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown trigger `{0}`: expected beforeSave, afterSave, beforeDelete or afterDelete")]
+#[error("unknown trigger `{0}`: Parse Server has no trigger of that name")]
 pub struct UnknownTrigger(pub String);
 
 impl FromStr for Trigger {
@@ -403,7 +433,7 @@ pub(crate) struct BadRequest {
 
 impl BadRequest {
     /// A refusal whose message quotes nothing but names.
-    fn new(message: String) -> Self {
+    pub(crate) fn new(message: String) -> Self {
         BadRequest {
             summary: message.clone(),
             message,
@@ -449,7 +479,7 @@ struct TriggerBody<'a> {
 
 /// Decodes a body that must be a JSON object (serde would also take an array for a
 /// struct).
-fn decode_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, BadRequest> {
+pub(crate) fn decode_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, BadRequest> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|b| *b != b'{') {
         return Err(BadRequest::new(
@@ -656,16 +686,7 @@ pub(crate) fn decode_trigger(
     trigger: Trigger,
 ) -> Result<TriggerRequest, BadRequest> {
     let wire: TriggerBody<'_> = decode_body(body)?;
-    if let Some(sent) = wire.trigger_name.as_deref() {
-        if sent != trigger.as_str() {
-            return Err(BadRequest {
-                message: format!(
-                    "the body is a `{sent}` call but was sent to the route of `{trigger}`"
-                ),
-                summary: format!("the body is not a {trigger} call, as its route is"),
-            });
-        }
-    }
+    check_trigger_name(wire.trigger_name.as_deref(), trigger)?;
     let object = wire
         .object
         .ok_or_else(|| BadRequest::new(format!("the {trigger} call has no `object`")))?;
@@ -691,7 +712,20 @@ pub(crate) fn decode_trigger(
     })
 }
 
-fn received_object(
+/// Refuses a body whose `triggerName` (when it has one) is not its route's.
+pub(crate) fn check_trigger_name(sent: Option<&str>, trigger: Trigger) -> Result<(), BadRequest> {
+    match sent {
+        Some(sent) if sent != trigger.as_str() => Err(BadRequest {
+            message: format!(
+                "the body is a `{sent}` call but was sent to the route of `{trigger}`"
+            ),
+            summary: format!("the body is not a {trigger} call, as its route is"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn received_object(
     mut fields: Fields,
     class_name: &str,
     what: &str,
@@ -838,7 +872,7 @@ mod tests {
         for trigger in Trigger::ALL {
             assert_eq!(trigger.as_str().parse::<Trigger>().unwrap(), trigger);
         }
-        assert!("afterFind".parse::<Trigger>().is_err());
+        assert!("afterFound".parse::<Trigger>().is_err());
     }
 
     #[test]

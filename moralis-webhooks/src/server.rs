@@ -344,6 +344,12 @@ async fn serve_http(
         response
     } else {
         match app.route(&parts.method, &parts.uri, &parts.headers) {
+            Err(refusal) if refusal.is_unserved_hook() => {
+                // Answered with 200, so the connection stays in use: read the call first.
+                let reading = Limited::new(body, app.body_limit()).collect();
+                let _ = tokio::time::timeout(read_timeout, reading).await;
+                refusal.into_response()
+            }
             Err(refusal) => refusal.into_response(),
             Ok(route) => {
                 let declared = parts

@@ -493,22 +493,10 @@ fn cases() -> Vec<Case> {
             format!("{NOT_POST}DELETE"),
         ),
         json_case(
-            "unknown function",
-            Req::post_json("/functions/nope", &json!({"functionName": "nope"})),
-            404,
-            "no cloud function `nope` is served here",
-        ),
-        json_case(
             "unknown trigger name",
-            Req::post_json("/triggers/GameScore/afterFind", &json!({"object": object})),
+            Req::post_json("/triggers/GameScore/afterFound", &json!({"object": object})),
             404,
-            "unknown trigger `afterFind`: expected beforeSave, afterSave, beforeDelete or afterDelete",
-        ),
-        json_case(
-            "unknown class",
-            Req::post_json("/triggers/Nope/beforeSave", &json!({"object": {"className": "Nope"}})),
-            404,
-            "no beforeSave trigger of class `Nope` is served here",
+            "unknown trigger `afterFound`: Parse Server has no trigger of that name",
         ),
         json_case(
             "unknown path",

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use moralis_webhooks::{
     after_delete, after_save, before_delete, before_save, cloud_function, App, Error,
-    FunctionRequest, ParseObject, Server, TriggerRequest, Webhooks,
+    FunctionRequest, HandlerSettings, ParseObject, Server, TriggerRequest, Webhooks,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -338,7 +338,7 @@ fn before_save_app<F, Fut, R>(handler: F) -> App
 where
     F: Fn(TriggerRequest) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = R> + Send + 'static,
-    R: moralis_webhooks::BeforeSaveOutput,
+    R: moralis_webhooks::BeforeSaveOutput + 'static,
 {
     app(Webhooks::new().before_save("GameScore", handler))
 }
@@ -454,13 +454,12 @@ async fn before_save_errors_cancel_the_save() {
         call_fixture(&app, "beforeSave_create").await,
         (200, json!({"error": "score too high"}))
     );
-    // A pending op is not a number: the handler's `?` gives a clear message.
+    // Under the client's `Increment` of 5, the handler reads what Parse Server would store
+    // (the stored 1338 + 5, what the client was told after the recording), as Cloud Code's
+    // `request.object.get("score")` does.
     assert_eq!(
         call_fixture(&app, "beforeSave_update_increment_user").await,
-        (
-            200,
-            json!({"error": "GameScore: invalid field `score`: it holds a pending `Increment` operation, not a value"})
-        )
+        (200, json!({"error": "score too high"}))
     );
 }
 
@@ -623,11 +622,20 @@ async fn refused_requests_get_json_errors_and_never_reach_a_handler() {
         (request("POST", "/functions/hello", Some("wrong"), good), 401, "wrong X-Parse-Webhook-Key"),
         (request("POST", "/functions/hello", Some("hookke"), good), 401, "wrong X-Parse-Webhook-Key"),
         (request("GET", "/functions/hello", Some(KEY), ""), 405, "webhooks are called with POST, not GET"),
-        (request("POST", "/functions/nope", Some(KEY), good), 404, "no cloud function `nope` is served here"),
-        (request("POST", "/triggers/GameScore/beforeSave", Some(KEY), good), 404,
-         "no beforeSave trigger of class `GameScore` is served here"),
-        (request("POST", "/triggers/GameScore/beforeFind", Some(KEY), good), 404,
-         "unknown trigger `beforeFind`: expected beforeSave, afterSave, beforeDelete or afterDelete"),
+        // A hook registered with Parse Server but not served here: a clean error for the
+        // client (code 141 with this message), not an HTTP error Parse Server would dump.
+        (request("POST", "/functions/nope", Some(KEY), good), 200,
+         "the cloud function `nope` is registered with Parse Server but not served by this webhook server"),
+        (request("POST", "/triggers/GameScore/beforeSave", Some(KEY), good), 200,
+         "the beforeSave trigger of class `GameScore` is registered with Parse Server but not served by this webhook server"),
+        (request("POST", "/triggers/@File/afterSave", Some(KEY), good), 200,
+         "the afterSave trigger of files (`@File`) is registered with Parse Server but not served by this webhook server"),
+        (request("GET", "/functions/nope", Some(KEY), ""), 405, "webhooks are called with POST, not GET"),
+        (request("POST", "/functions/nope", None, good), 401, "missing X-Parse-Webhook-Key header"),
+        (request("POST", "/triggers/_User/afterLogout", Some(KEY), good), 404,
+         "no afterLogout trigger of class `_User` is served here"),
+        (request("POST", "/triggers/GameScore/beforeFound", Some(KEY), good), 404,
+         "unknown trigger `beforeFound`: Parse Server has no trigger of that name"),
         (request("POST", "/hello", Some(KEY), good), 404,
          "no webhook at this path: webhooks are served at POST /functions/<name> and POST /triggers/<className>/<triggerName>"),
         (request("POST", "/functions/hello/", Some(KEY), good), 404,
@@ -740,11 +748,15 @@ async fn handlers_that_run_too_long_are_stopped_with_a_clear_error() {
                         Ok::<_, Error>("too late")
                     }
                 })
-                .cloud_function("patient", |_: FunctionRequest| async {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    Ok::<_, Error>("waited")
-                })
-                .timeout(Duration::from_secs(5))
+                .with(
+                    HandlerSettings::new().timeout(Duration::from_secs(5)),
+                    |w| {
+                        w.cloud_function("patient", |_: FunctionRequest| async {
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            Ok::<_, Error>("waited")
+                        })
+                    },
+                )
                 .after_save("GameScore", |_: TriggerRequest| async {
                     tokio::time::sleep(Duration::from_secs(5)).await;
                 }),

@@ -20,7 +20,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use moralis_webhooks::{Error, FunctionRequest, ParseObject, Server, TriggerRequest, Webhooks};
+use moralis_webhooks::{
+    Error, FunctionRequest, HandlerSettings, ParseObject, Server, TriggerRequest, Webhooks,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -231,11 +233,15 @@ fn webhooks() -> Webhooks {
             }
             Ok::<_, Error>("no panic")
         })
-        .cloud_function("slow", |_: FunctionRequest| async move {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            Ok::<_, Error>("too late")
-        })
-        .timeout(Duration::from_millis(50))
+        .with(
+            HandlerSettings::new().timeout(Duration::from_millis(50)),
+            |w| {
+                w.cloud_function("slow", |_: FunctionRequest| async move {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    Ok::<_, Error>("too late")
+                })
+            },
+        )
         .before_save("_User", |req: TriggerRequest| async move {
             tracing::info!(request = ?req, object = ?req.object, "user beforeSave");
             let mut user = req.object;
@@ -518,7 +524,11 @@ async fn no_secret_reaches_any_log_at_any_level() {
     // Refused before any handler: unknown hooks named by a secret, malformed HTTP and
     // oversized headers carrying the key, health checks sent with the key.
     let reply = call(addr, &format!("/functions/{MASTER}"), &json!({})).await;
-    assert_eq!(reply.status, 404);
+    assert_eq!(
+        reply.status, 200,
+        "an unserved hook: a clean error for the client"
+    );
+    assert!(reply.json()["error"].is_string());
     let reply = call(
         addr,
         &format!("/functions/hello?token={SESSION}"),

@@ -1,0 +1,1 @@
+../../moralis-webhooks/src/names.rs

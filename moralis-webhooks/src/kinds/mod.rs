@@ -1,0 +1,302 @@
+//! The hook kinds: for each, the request its handler receives, how its calls are decoded,
+//! and the reply Parse Server needs. Each kind is one [`Kind`] impl here; its request type
+//! lives in the module of its family.
+
+mod auth;
+mod file;
+mod find;
+mod live_query;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+pub use auth::{LoginRequest, LogoutRequest, PasswordResetRequest};
+pub use file::FileRequest;
+pub use find::{AfterFindRequest, FindRequest, Query};
+pub use live_query::{ConnectRequest, EventRequest, LiveQuery, SubscribeRequest};
+
+use crate::fields::Fields;
+use crate::handler::{
+    empty_reply, BeforeSaveOutput, FunctionOutput, Invocation, Kind, Outcome, Returns,
+    TriggerOutput,
+};
+use crate::request::{
+    check_trigger_name, decode_body, decode_function, decode_trigger, received_object, BadRequest,
+};
+use crate::types::File;
+use crate::{reply, Error, FunctionRequest, Hook, ParseObject, Trigger, TriggerRequest, User};
+
+/// The trigger of a call's route (functions have none).
+fn route_trigger(invocation: &Invocation) -> Trigger {
+    match &*invocation.hook {
+        Hook::Trigger { trigger, .. } => *trigger,
+        Hook::Function { .. } => unreachable!("a trigger kind is only registered for triggers"),
+    }
+}
+
+/// Cloud functions with parameters of type `P`.
+pub(crate) struct Function<P>(PhantomData<fn() -> P>);
+
+impl<P: DeserializeOwned + Send + 'static> Kind for Function<P> {
+    type Request = FunctionRequest<P>;
+    type Value = Vec<u8>;
+    type Kept = ();
+
+    fn decode(invocation: &Invocation) -> Result<(Self::Request, ()), Outcome> {
+        match decode_function::<P>(&invocation.body, &invocation.name) {
+            Ok(Ok(request)) => Ok((request, ())),
+            Ok(Err(params_error)) => Err(Outcome::Failed(params_error)),
+            Err(bad) => Err(Outcome::BadRequest(bad)),
+        }
+    }
+
+    fn reply(result: Result<Vec<u8>, Error>, (): ()) -> Outcome {
+        match result {
+            Ok(body) => Outcome::Success(body),
+            Err(error) => Outcome::Failed(error),
+        }
+    }
+}
+
+impl<P: DeserializeOwned + Send + 'static, T: FunctionOutput> Returns<Function<P>> for T {
+    fn into_value(self) -> Result<Vec<u8>, Error> {
+        let value = self.into_result()?;
+        reply::success(&value).map_err(|error| {
+            Error::internal(format!(
+                "the function's result cannot be encoded as JSON: {error}"
+            ))
+        })
+    }
+}
+
+/// beforeSave of a class.
+pub(crate) struct BeforeSave;
+
+impl Kind for BeforeSave {
+    type Request = TriggerRequest;
+    type Value = Option<ParseObject>;
+    type Kept = crate::object::SaveContext;
+
+    fn decode(invocation: &Invocation) -> Result<(TriggerRequest, Self::Kept), Outcome> {
+        let mut request = decode_trigger(&invocation.body, &invocation.name, Trigger::BeforeSave)
+            .map_err(Outcome::BadRequest)?;
+        let kept = crate::object::SaveContext::attach(&mut request);
+        Ok((request, kept))
+    }
+
+    fn reply(result: Result<Option<ParseObject>, Error>, kept: Self::Kept) -> Outcome {
+        let object = match result {
+            Ok(Some(object)) => object,
+            // The handler may have changed the request's object and returned `()`, as
+            // Cloud Code handlers do: those changes are saved too.
+            Ok(None) => match kept.handed_back() {
+                Some(object) => object,
+                None => return Outcome::Success(reply::NO_CHANGE.to_vec()),
+            },
+            Err(error) => return Outcome::Failed(error),
+        };
+        match reply::before_save(&object, kept.original()) {
+            Ok(body) => Outcome::Success(body),
+            Err(error) => Outcome::Failed(Error::internal(format!(
+                "the object cannot be encoded as JSON: {error}"
+            ))),
+        }
+    }
+}
+
+impl<T: BeforeSaveOutput> Returns<BeforeSave> for T {
+    fn into_value(self) -> Result<Option<ParseObject>, Error> {
+        self.into_result()
+    }
+}
+
+/// afterSave, beforeDelete and afterDelete of a class: success is `{"success": true}`.
+pub(crate) struct ObjectTrigger;
+
+impl Kind for ObjectTrigger {
+    type Request = TriggerRequest;
+    type Value = ();
+    type Kept = ();
+
+    fn decode(invocation: &Invocation) -> Result<(TriggerRequest, ()), Outcome> {
+        decode_trigger(
+            &invocation.body,
+            &invocation.name,
+            route_trigger(invocation),
+        )
+        .map(|request| (request, ()))
+        .map_err(Outcome::BadRequest)
+    }
+
+    fn reply(result: Result<(), Error>, (): ()) -> Outcome {
+        match result {
+            Ok(()) => Outcome::Success(reply::SUCCESS_TRUE.to_vec()),
+            Err(error) => Outcome::Failed(error),
+        }
+    }
+}
+
+impl<T: TriggerOutput> Returns<ObjectTrigger> for T {
+    fn into_value(self) -> Result<(), Error> {
+        self.into_result()
+    }
+}
+
+/// The kinds whose success Parse Server ignores, so that they answer `{}` or an error,
+/// whatever the handler returns: one line each.
+macro_rules! empty_reply_kind {
+    ($(#[$doc:meta])* $kind:ident => $request:ty, $decode:path) => {
+        $(#[$doc])*
+        pub(crate) struct $kind;
+
+        impl Kind for $kind {
+            type Request = $request;
+            type Value = ();
+            type Kept = ();
+
+            fn decode(invocation: &Invocation) -> Result<($request, ()), Outcome> {
+                let body: Body<'_> = decode_body(&invocation.body).map_err(Outcome::BadRequest)?;
+                let trigger = route_trigger(invocation);
+                check_trigger_name(body.trigger_name.as_deref(), trigger)
+                    .map_err(Outcome::BadRequest)?;
+                $decode(body, &invocation.name, trigger)
+                    .map(|request| (request, ()))
+                    .map_err(Outcome::BadRequest)
+            }
+
+            fn reply(result: Result<(), Error>, (): ()) -> Outcome {
+                empty_reply(result)
+            }
+        }
+
+        impl<T: TriggerOutput> Returns<$kind> for T {
+            fn into_value(self) -> Result<(), Error> {
+                self.into_result()
+            }
+        }
+    };
+}
+
+empty_reply_kind!(
+    /// beforeFind of a class.
+    BeforeFind => FindRequest, find::decode_find
+);
+empty_reply_kind!(
+    /// afterFind of a class.
+    AfterFind => AfterFindRequest, find::decode_after_find
+);
+empty_reply_kind!(
+    /// beforeLogin and afterLogin (`_User`).
+    Login => LoginRequest, auth::decode_login
+);
+empty_reply_kind!(
+    /// afterLogout (`_Session`).
+    Logout => LogoutRequest, auth::decode_logout
+);
+empty_reply_kind!(
+    /// beforePasswordResetRequest (`_User`).
+    PasswordReset => PasswordResetRequest, auth::decode_password_reset
+);
+empty_reply_kind!(
+    /// The four file triggers (`@File`).
+    FileTrigger => FileRequest, file::decode_file
+);
+empty_reply_kind!(
+    /// LiveQuery's beforeConnect (`@Connect`).
+    Connect => ConnectRequest, live_query::decode_connect
+);
+empty_reply_kind!(
+    /// LiveQuery's beforeSubscribe of a class.
+    Subscribe => SubscribeRequest, live_query::decode_subscribe
+);
+empty_reply_kind!(
+    /// LiveQuery's afterEvent of a class.
+    Event => EventRequest, live_query::decode_event
+);
+
+/// Every field the bodies of the kinds above may carry; each kind takes what it has.
+/// Parse Server's internals (`log`, beforeConnect's serialised `client`) are skipped
+/// unread.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Body<'a> {
+    #[serde(borrow)]
+    trigger_name: Option<Cow<'a, str>>,
+    master: Option<bool>,
+    is_read_only: Option<bool>,
+    user: Option<User>,
+    installation_id: Option<String>,
+    context: Option<Map<String, Value>>,
+    headers: Option<crate::Headers>,
+    ip: Option<String>,
+    object: Option<Fields>,
+    original: Option<Fields>,
+    #[serde(borrow)]
+    query: Option<&'a serde_json::value::RawValue>,
+    count: Option<bool>,
+    is_get: Option<bool>,
+    objects: Option<Vec<Fields>>,
+    file: Option<File>,
+    file_size: Option<u64>,
+    event: Option<String>,
+    use_master_key: Option<bool>,
+    session_token: Option<String>,
+    request_id: Option<i64>,
+    clients: Option<u64>,
+    subscriptions: Option<u64>,
+}
+
+impl Body<'_> {
+    /// The object a kind requires, checked against the class of its route.
+    fn object(&mut self, class_name: &str, trigger: Trigger) -> Result<ParseObject, BadRequest> {
+        let object = self
+            .object
+            .take()
+            .ok_or_else(|| BadRequest::new(format!("the {trigger} call has no `object`")))?;
+        received_object(object, class_name, "object")
+    }
+
+    /// The `query`, decoded as `T` (`T::default()` when there is none).
+    fn query<T: DeserializeOwned + Default>(&self, trigger: Trigger) -> Result<T, BadRequest> {
+        match self.query {
+            None => Ok(T::default()),
+            Some(raw) => serde_json::from_str(raw.get()).map_err(|error| {
+                BadRequest::new(format!(
+                    "the {trigger} call's `query` is not a query: {}",
+                    crate::object::without_position(&error)
+                ))
+            }),
+        }
+    }
+
+    fn original(&mut self, class_name: &str) -> Result<Option<ParseObject>, BadRequest> {
+        self.original
+            .take()
+            .map(|original| received_object(original, class_name, "original"))
+            .transpose()
+    }
+}
+
+/// A credential kept out of `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Secret(Option<String>);
+
+impl Secret {
+    pub(crate) fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(_) => f.write_str("Some(<redacted>)"),
+            None => f.write_str("None"),
+        }
+    }
+}
