@@ -235,8 +235,8 @@ impl ParseServer {
 
     /// Uploads a file as a client app: `POST /files/<name>` with `bytes` as
     /// `Content-Type: text/plain`, and `X-Parse-Session-Token` if given. Parse
-    /// Server answers `201 {"url": ..., "name": "<random>_<name>"}` if it has
-    /// a files adapter.
+    /// Server answers `201 {"url": ..., "name": "<random>_<name>"}`; the
+    /// instance needs [`ParseServerOptions::files`](crate::ParseServerOptions::files).
     pub fn upload_file(
         &self,
         name: &str,

@@ -59,6 +59,7 @@
 //! test process exits.
 
 mod client;
+mod features;
 mod postgres;
 pub mod process;
 
@@ -77,6 +78,7 @@ use tempfile::TempDir;
 
 pub use client::percent_encode;
 
+use crate::features::Features;
 use crate::postgres::Postgres;
 use crate::process::{free_port, tail, terminate, Watchdog};
 
@@ -111,16 +113,43 @@ pub struct ParseServerOptions {
     /// after the fixture's own (replacing them), e.g.
     /// `{"allowClientClassCreation": true}`. `null` counts as `{}`. The keys
     /// `databaseURI`, `host`, `port`, `mountPath` and `serverURL` belong to the
-    /// fixture and are rejected.
+    /// fixture and are rejected. The keys that [`files`](Self::files) and
+    /// [`mail`](Self::mail) set are left alone when `extra_config` sets them.
     pub extra_config: Value,
+    /// Store files with `@parse/fs-files-adapter` in [`ParseServer::files_dir`]
+    /// and let everyone upload them (`fileUpload.enableForPublic`,
+    /// `enableForAnonymousUser` and `enableForAuthenticatedUser` all `true`),
+    /// for tests of the `@File` triggers. Without it Parse Server has no
+    /// working files adapter.
+    pub files: bool,
+    /// Give Parse Server an email adapter that only records mails (see
+    /// [`ParseServer::mails`]) and an `appName`; with the `publicServerURL` the
+    /// fixture always sets, that is what `POST /requestPasswordReset` needs
+    /// (without it, it answers 500 before any trigger runs).
+    pub mail: bool,
 }
 
 impl Default for ParseServerOptions {
-    /// `webhook_key: Some("hookkey")`, `extra_config: {}`.
+    /// `webhook_key: Some("hookkey")`, `extra_config: {}`, no files adapter,
+    /// no mail.
     fn default() -> Self {
         ParseServerOptions {
             webhook_key: Some("hookkey".to_owned()),
             extra_config: json!({}),
+            files: false,
+            mail: false,
+        }
+    }
+}
+
+impl ParseServerOptions {
+    /// The [default](Self::default) plus everything the file and password-reset
+    /// webhooks need: `files: true` and `mail: true`.
+    pub fn all_features() -> Self {
+        ParseServerOptions {
+            files: true,
+            mail: true,
+            ..ParseServerOptions::default()
         }
     }
 }
@@ -140,6 +169,8 @@ pub struct ParseServer {
     config_path: PathBuf,
     log_path: PathBuf,
     agent: ureq::Agent,
+    /// The optional features it was started with.
+    features: Features,
     /// Declared last so it is removed after everything else was stopped.
     dir: TempDir,
 }
@@ -374,6 +405,7 @@ impl ParseServer {
         if base.get("logsFolder").is_none() {
             base["logsFolder"] = json!(logs);
         }
+        let features = features::configure(&opts, &mut base, dir.path());
         let config_path = dir.path().join("parse-server.json");
         let log_path = dir.path().join("parse-server.log");
 
@@ -400,6 +432,7 @@ impl ParseServer {
                         config_path,
                         log_path,
                         agent: client::agent(),
+                        features,
                         dir,
                     };
                 }

@@ -317,3 +317,91 @@ fn request_reports_transport_errors() {
     let (status, body): (u16, Value) = parse.get("/health");
     assert_eq!(status, 200, "{body}");
 }
+
+/// How long a mail may take to arrive.
+const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Signs up a user with `email` and returns its session token.
+fn sign_up(parse: &ParseServer, username: &str, email: &str) -> String {
+    let (status, body) = parse.post(
+        "/users",
+        &json!({"username": username, "password": "correct horse battery staple", "email": email}),
+    );
+    assert_eq!(status, 201, "sign up: {body}\n{}", parse.log());
+    body["sessionToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no sessionToken in {body}"))
+        .to_owned()
+}
+
+#[test]
+fn stores_and_deletes_files() {
+    let parse = start(ParseServerOptions::all_features());
+    assert_eq!(
+        parse.config()["filesAdapter"]["module"],
+        "@parse/fs-files-adapter"
+    );
+    let token = sign_up(&parse, "alice", "alice@example.com");
+    let contents = "Hello, files!\n";
+
+    let (status, body) = parse.upload_file("hello.txt", contents.as_bytes(), Some(&token));
+    assert_eq!(status, 201, "upload: {body}\n{}", parse.log());
+    let name = body["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no name in {body}"))
+        .to_owned();
+    assert!(name.ends_with("_hello.txt"), "{body}");
+    let url = body["url"].as_str().unwrap_or_default();
+    assert!(url.ends_with(&format!("/files/app/{name}")), "{body}");
+    // Stored on disk, inside the instance directory.
+    assert!(parse.files_dir().starts_with(parse.dir()));
+    assert!(
+        parse.file_exists(&name),
+        "{} does not hold {name}",
+        parse.files_dir().display()
+    );
+    let on_disk = std::fs::read_to_string(parse.files_dir().join(&name)).unwrap();
+    assert_eq!(on_disk, contents);
+    assert_eq!(parse.get_file(&name), (200, contents.to_owned()));
+
+    // Only the master key may delete files.
+    let path = format!("/files/{name}");
+    let (status, body) = parse.request("DELETE", &path, &parse.client_headers(), None);
+    assert_eq!(status, 403, "client delete: {body}");
+    assert!(parse.file_exists(&name), "a client deleted {name}");
+
+    let (status, body) = parse.delete_file_master(&name);
+    assert_eq!(status, 200, "delete: {body}\n{}", parse.log());
+    assert!(!parse.file_exists(&name), "{name} is still on disk");
+    let (status, _) = parse.get_file(&name);
+    assert_eq!(status, 404, "{name} can still be downloaded");
+}
+
+#[test]
+fn records_password_reset_mails() {
+    let parse = start(ParseServerOptions::all_features());
+    assert_eq!(parse.config()["publicServerURL"], parse.url());
+    assert!(parse.config()["appName"].is_string(), "{}", parse.config());
+    assert_eq!(parse.mails(), Vec::<Value>::new());
+    sign_up(&parse, "alice", "alice@example.com");
+    sign_up(&parse, "bob", "bob@example.com");
+
+    let (status, body) = parse.post(
+        "/requestPasswordReset",
+        &json!({"email": "alice@example.com"}),
+    );
+    assert_eq!(status, 200, "requestPasswordReset: {body}\n{}", parse.log());
+    let mails = parse.wait_for_mails(1, ARRIVAL_TIMEOUT);
+    assert_eq!(mails.len(), 1, "{mails:?}\n{}", parse.log());
+    let mail = &mails[0];
+    assert_eq!(mail["to"], "alice@example.com", "{mail}");
+    assert!(
+        mail["subject"].as_str().is_some_and(|s| !s.is_empty()),
+        "{mail}"
+    );
+    // The reset link points at publicServerURL.
+    let text = mail["text"].as_str().unwrap_or_default();
+    assert!(text.contains(parse.url()), "{mail}");
+    // Nothing else was sent (e.g. to bob).
+    assert_eq!(parse.wait_for_mails(2, Duration::from_millis(300)).len(), 1);
+}
