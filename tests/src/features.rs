@@ -1,5 +1,5 @@
 //! The optional Parse Server features of [`ParseServerOptions`]: a files
-//! adapter and an email adapter that records mails.
+//! adapter, an email adapter that records mails, and the LiveQuery server.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::{ParseServer, ParseServerOptions};
+use crate::{live_query, ParseServer, ParseServerOptions};
 
 /// The email adapter given to Parse Server with [`ParseServerOptions::mail`]: it
 /// sends nothing and appends each mail as one JSON line to `options.file`.
@@ -27,6 +27,21 @@ module.exports = (options) => ({
 });
 "#;
 
+/// Preloaded (`node --require`) into Parse Server processes with LiveQuery.
+/// Parse Server's LiveQuery server pings each websocket every 10 s with a
+/// `setInterval` that it clears only on the first tick after the connection
+/// ended, so once a client has connected, Node.js stays alive for up to 20 s
+/// after Parse Server's own SIGTERM shutdown has finished. This exits 0.5 s
+/// after SIGTERM; the timer is `unref`ed, so a process that ends by itself
+/// sooner is not held up. Parse Server's own SIGTERM handler still runs.
+const EXIT_AFTER_SIGTERM_JS: &str = r#"'use strict';
+// Written by the moralis-webhooks-conformance fixture: exit soon after SIGTERM
+// even if LiveQuery ping timers are still pending.
+process.on('SIGTERM', () => setTimeout(() => process.exit(0), 500).unref());
+"#;
+
+/// The SIGTERM preload's file name in the instance directory.
+const EXIT_AFTER_SIGTERM_FILE: &str = "exit-after-sigterm.js";
 /// The email adapter's file name in the instance directory.
 const MAIL_ADAPTER_FILE: &str = "mail-adapter.js";
 /// The recorded mails' file name in the instance directory.
@@ -41,6 +56,7 @@ const APP_NAME: &str = "moralis-webhooks-conformance";
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Features {
     pub(crate) mail: bool,
+    pub(crate) live_query: bool,
 }
 
 /// Adds the configuration of the features `opts` asks for to `config` (keys
@@ -73,11 +89,27 @@ pub(crate) fn configure(opts: &ParseServerOptions, config: &mut Value, dir: &Pat
         );
         set("appName", json!(APP_NAME));
     }
-    Features { mail: opts.mail }
+    if let Some(classes) = &opts.live_query_classes {
+        live_query::write_script(dir);
+        write_file(&dir.join(EXIT_AFTER_SIGTERM_FILE), EXIT_AFTER_SIGTERM_JS);
+        set("startLiveQueryServer", json!(true));
+        set("liveQuery", json!({"classNames": classes}));
+    }
+    Features {
+        mail: opts.mail,
+        live_query: opts.live_query_classes.is_some(),
+    }
+}
+
+impl Features {
+    /// The script to preload into Parse Server processes in `dir`, if any.
+    pub(crate) fn node_preload(&self, dir: &Path) -> Option<PathBuf> {
+        self.live_query.then(|| dir.join(EXIT_AFTER_SIGTERM_FILE))
+    }
 }
 
 /// Writes `text` to `path`; panics on failure.
-fn write_file(path: &Path, text: &str) {
+pub(crate) fn write_file(path: &Path, text: &str) {
     fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 

@@ -248,12 +248,24 @@ fn extra_config_may_not_move_the_server() {
 const HELPER_ENV: &str = "MORALIS_WEBHOOKS_CONFORMANCE_KILL_HELPER";
 
 /// Run by `leftovers_are_cleaned_up_after_sigkill` in a child process: starts
-/// a server, prints where it is, and waits to be SIGKILLed.
+/// a server, prints where it is, and waits to be SIGKILLed. With
+/// `HELPER_ENV=live-query` (for `live_query_client_ends_with_the_test_process`)
+/// it also connects a LiveQuery client and prints its process id.
 #[test]
 #[ignore = "helper of leftovers_are_cleaned_up_after_sigkill"]
 fn sigkill_helper() {
-    if std::env::var_os(HELPER_ENV).is_none() {
+    let Some(mode) = std::env::var_os(HELPER_ENV) else {
         return;
+    };
+    if mode == "live-query" {
+        // For live_query_client_ends_with_the_test_process.
+        let parse =
+            ParseServer::start(ParseServerOptions::all_features().with_live_query_classes(["LQ"]));
+        let lq = parse.live_query("LQ", &json!({}), None);
+        lq.expect_op("connected", ARRIVAL_TIMEOUT);
+        println!("LIVE-QUERY-CLIENT {}", lq.pid());
+        sleep(Duration::from_secs(120));
+        panic!("sigkill_helper was not killed");
     }
     let parse = ParseServer::start(ParseServerOptions::default());
     println!(
@@ -318,7 +330,7 @@ fn request_reports_transport_errors() {
     assert_eq!(status, 200, "{body}");
 }
 
-/// How long a mail may take to arrive.
+/// How long a LiveQuery message or a mail may take to arrive.
 const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Signs up a user with `email` and returns its session token.
@@ -404,4 +416,88 @@ fn records_password_reset_mails() {
     assert!(text.contains(parse.url()), "{mail}");
     // Nothing else was sent (e.g. to bob).
     assert_eq!(parse.wait_for_mails(2, Duration::from_millis(300)).len(), 1);
+}
+
+#[test]
+fn live_query_reports_created_objects() {
+    let parse = start(ParseServerOptions::all_features().with_live_query_classes(["LQ"]));
+    assert!(parse.live_query_url().starts_with("ws://127.0.0.1:"));
+    assert!(parse.live_query_url().ends_with("/parse"));
+    let (status, body) = parse.post_master("/schemas/LQ", &json!({"className": "LQ"}));
+    assert_eq!(status, 200, "create schema: {body}\n{}", parse.log());
+
+    let t0 = Instant::now();
+    let lq = parse.live_query("LQ", &json!({"n": {"$gt": 0}}), None);
+    let connected = lq.expect_op("connected", ARRIVAL_TIMEOUT);
+    assert!(connected["clientId"].is_string(), "{connected}");
+    let subscribed = lq.expect_op("subscribed", ARRIVAL_TIMEOUT);
+    assert_eq!(subscribed["requestId"], 1, "{subscribed}");
+    eprintln!("LiveQuery client subscribed after {:?}", t0.elapsed());
+
+    // An object the query does not match sends nothing; one it matches, `create`.
+    let (status, body) = parse.post("/classes/LQ", &json!({"n": 0}));
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = parse.post("/classes/LQ", &json!({"n": 1}));
+    assert_eq!(status, 201, "{body}");
+    let event = lq.expect_op("create", ARRIVAL_TIMEOUT);
+    assert_eq!(event["requestId"], 1, "{event}");
+    assert_eq!(event["object"]["className"], "LQ", "{event}");
+    assert_eq!(event["object"]["objectId"], body["objectId"], "{event}");
+    assert_eq!(event["object"]["n"], 1, "{event}");
+    assert_eq!(lq.next_message(Duration::from_millis(300)), None);
+
+    let t0 = Instant::now();
+    drop(lq);
+    eprintln!("dropping the LiveQuery client took {:?}", t0.elapsed());
+    // Parse Server's LiveQuery ping timers must not keep it alive after SIGTERM.
+    let t0 = Instant::now();
+    drop(parse);
+    let took = t0.elapsed();
+    eprintln!("dropping the Parse Server with LiveQuery took {took:?}");
+    assert!(took < Duration::from_secs(5), "drop took {took:?}");
+}
+
+/// Whether a process with this id is still running (a zombie counts as gone).
+fn process_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn live_query_client_ends_with_the_test_process() {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["sigkill_helper", "--exact", "--ignored", "--nocapture"])
+        .env(HELPER_ENV, "live-query")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let ready = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.starts_with("LIVE-QUERY-CLIENT "));
+    let Some(line) = ready else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the helper process did not start a LiveQuery client");
+    };
+    let pid: u32 = line["LIVE-QUERY-CLIENT ".len()..].trim().parse().unwrap();
+    assert!(
+        process_running(pid),
+        "the LiveQuery client {pid} is not running"
+    );
+
+    child.kill().unwrap(); // SIGKILL: the helper cannot drop the client.
+    child.wait().unwrap();
+    assert!(
+        eventually(Duration::from_secs(15), || !process_running(pid)),
+        "the LiveQuery client {pid} outlived the SIGKILLed test process"
+    );
 }
