@@ -374,6 +374,7 @@ impl EndToEnd {
         let parse = ParseServer::start(ParseServerOptions {
             webhook_key: Some(key.clone()),
             extra_config: config,
+            ..ParseServerOptions::default()
         });
         let config_path = parse.dir().join("parse-server.json");
         let parse_pid = procfs::find_process_with_arg(&config_path.display().to_string());

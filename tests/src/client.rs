@@ -132,6 +132,33 @@ impl ParseServer {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Result<(u16, String), String> {
+        self.send_request(method, path, headers, body.map(str::as_bytes))
+    }
+
+    /// Like [`request`](Self::request) with a raw (not necessarily UTF-8) body,
+    /// e.g. a file upload; `Content-Type` defaults to `application/json` as
+    /// there. Returns the status and the body parsed as by `request`.
+    pub fn request_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> (u16, Value) {
+        let (status, text) = self
+            .send_request(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{e}"));
+        (status, parse_body(&text))
+    }
+
+    /// Sends a request; see [`request`](Self::request).
+    fn send_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<(u16, String), String> {
         let url = self.endpoint(path);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
         for (name, value) in headers {
@@ -144,9 +171,7 @@ impl ParseServer {
             builder = builder.header("Content-Type", "application/json");
         }
         let sent = match body {
-            Some(body) => builder
-                .body(body.as_bytes().to_vec())
-                .map(|req| self.agent.run(req)),
+            Some(body) => builder.body(body.to_vec()).map(|req| self.agent.run(req)),
             None => builder.body(()).map(|req| self.agent.run(req)),
         };
         let failed = |what: String| {
@@ -206,6 +231,49 @@ impl ParseServer {
     /// `DELETE path` with the master key.
     pub fn delete_master(&self, path: &str) -> (u16, Value) {
         self.request("DELETE", path, &self.master_headers(), None)
+    }
+
+    /// Uploads a file as a client app: `POST /files/<name>` with `bytes` as
+    /// `Content-Type: text/plain`, and `X-Parse-Session-Token` if given. Parse
+    /// Server answers `201 {"url": ..., "name": "<random>_<name>"}`; the
+    /// instance needs [`ParseServerOptions::files`](crate::ParseServerOptions::files).
+    pub fn upload_file(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        session_token: Option<&str>,
+    ) -> (u16, Value) {
+        let mut headers = vec![
+            ("X-Parse-Application-Id", self.app_id()),
+            ("Content-Type", "text/plain"),
+        ];
+        if let Some(token) = session_token {
+            headers.push(("X-Parse-Session-Token", token));
+        }
+        let path = format!("/files/{}", percent_encode(name));
+        self.request_bytes("POST", &path, &headers, Some(bytes))
+    }
+
+    /// Like [`upload_file`](Self::upload_file), with the master key.
+    pub fn upload_file_master(&self, name: &str, bytes: &[u8]) -> (u16, Value) {
+        let [app, master] = self.master_headers();
+        let headers = [app, master, ("Content-Type", "text/plain")];
+        let path = format!("/files/{}", percent_encode(name));
+        self.request_bytes("POST", &path, &headers, Some(bytes))
+    }
+
+    /// Downloads a stored file as a client app: `GET /files/<appId>/<name>`
+    /// (`name` as the upload answered it). Returns the status and the raw body.
+    pub fn get_file(&self, name: &str) -> (u16, String) {
+        let path = format!("/files/{}/{}", self.app_id(), percent_encode(name));
+        self.request_text("GET", &path, &self.client_headers(), None)
+    }
+
+    /// Deletes a stored file: `DELETE /files/<name>` with the master key (Parse
+    /// Server lets only the master key delete files); `200` and an empty body
+    /// on success.
+    pub fn delete_file_master(&self, name: &str) -> (u16, Value) {
+        self.delete_master(&format!("/files/{}", percent_encode(name)))
     }
 }
 

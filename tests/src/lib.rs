@@ -36,6 +36,43 @@
 //! it Node.js loading Parse Server's modules; the first start in a test process
 //! adds about 0.8 s for `initdb`. Stopping takes well under 0.1 s.
 //!
+//! # Files, mail and LiveQuery
+//!
+//! [`ParseServerOptions::all_features`] (or the fields
+//! [`files`](ParseServerOptions::files), [`mail`](ParseServerOptions::mail) and
+//! [`live_query_classes`](ParseServerOptions::live_query_classes)) adds what
+//! Parse Server's other webhooks need:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use moralis_webhooks_conformance::{ParseServer, ParseServerOptions};
+//! use serde_json::json;
+//!
+//! let parse = ParseServer::start(ParseServerOptions::all_features().with_live_query_classes(["LQ"]));
+//! // Files (`@File` triggers): stored in parse.files_dir().
+//! let (status, body) = parse.upload_file("hello.txt", b"hi", None);
+//! assert_eq!(status, 201, "{body}");
+//! assert!(parse.file_exists(body["name"].as_str().unwrap()));
+//! // Mail (`beforePasswordResetRequest`): recorded, never sent.
+//! let (status, _) = parse.post("/requestPasswordReset", &json!({"email": "a@example.com"}));
+//! println!("{status} {:?}", parse.mails());
+//! // LiveQuery (`@Connect`, `beforeSubscribe`, `afterEvent`): a websocket client.
+//! let (status, _) = parse.post_master("/schemas/LQ", &json!({"className": "LQ"}));
+//! let lq = parse.live_query("LQ", &json!({}), None);
+//! lq.expect_op("connected", Duration::from_secs(10));
+//! lq.expect_op("subscribed", Duration::from_secs(10));
+//! parse.post("/classes/LQ", &json!({"n": 1}));
+//! let event = lq.expect_op("create", Duration::from_secs(10));
+//! ```
+//!
+//! The LiveQuery client is a small Node.js script (written into the instance
+//! directory, using the `ws` package Parse Server depends on) in a child
+//! process; it ends when the [`LiveQueryClient`] is dropped or the test process
+//! dies. Once a client has connected, stopping an instance with LiveQuery
+//! takes about 0.5 s longer: Parse Server's LiveQuery ping timers would keep
+//! Node.js alive for up to 20 s after its SIGTERM shutdown, so the fixture
+//! makes it exit 0.5 s after SIGTERM.
+//!
 //! # Blocking API and async tests
 //!
 //! Every method blocks the calling thread. In a `#[tokio::test]` whose webhook
@@ -59,6 +96,8 @@
 //! test process exits.
 
 mod client;
+mod features;
+mod live_query;
 mod postgres;
 pub mod process;
 
@@ -68,6 +107,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Mutex, PoisonError};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime};
@@ -76,7 +116,9 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 pub use client::percent_encode;
+pub use live_query::LiveQueryClient;
 
+use crate::features::Features;
 use crate::postgres::Postgres;
 use crate::process::{free_port, tail, terminate, Watchdog};
 
@@ -111,17 +153,66 @@ pub struct ParseServerOptions {
     /// after the fixture's own (replacing them), e.g.
     /// `{"allowClientClassCreation": true}`. `null` counts as `{}`. The keys
     /// `databaseURI`, `host`, `port`, `mountPath` and `serverURL` belong to the
-    /// fixture and are rejected.
+    /// fixture and are rejected. The keys that [`files`](Self::files),
+    /// [`mail`](Self::mail) and [`live_query_classes`](Self::live_query_classes)
+    /// set are left alone when `extra_config` sets them.
     pub extra_config: Value,
+    /// Store files with `@parse/fs-files-adapter` in [`ParseServer::files_dir`]
+    /// and let everyone upload them (`fileUpload.enableForPublic`,
+    /// `enableForAnonymousUser` and `enableForAuthenticatedUser` all `true`),
+    /// for tests of the `@File` triggers. Without it Parse Server has no
+    /// working files adapter.
+    pub files: bool,
+    /// Give Parse Server an email adapter that only records mails (see
+    /// [`ParseServer::mails`]) and an `appName`; with the `publicServerURL` the
+    /// fixture always sets, that is what `POST /requestPasswordReset` needs
+    /// (without it, it answers 500 before any trigger runs).
+    pub mail: bool,
+    /// `Some(classes)` starts the LiveQuery server in the Parse Server process
+    /// (`startLiveQueryServer`, at [`ParseServer::live_query_url`]) and
+    /// publishes the events of `classes` (`liveQuery.classNames`; may be empty:
+    /// clients can still connect and subscribe, but get no events). `None`: no
+    /// LiveQuery server. See [`ParseServer::live_query`].
+    pub live_query_classes: Option<Vec<String>>,
 }
 
 impl Default for ParseServerOptions {
-    /// `webhook_key: Some("hookkey")`, `extra_config: {}`.
+    /// `webhook_key: Some("hookkey")`, `extra_config: {}`, no files adapter,
+    /// no mail, no LiveQuery.
     fn default() -> Self {
         ParseServerOptions {
             webhook_key: Some("hookkey".to_owned()),
             extra_config: json!({}),
+            files: false,
+            mail: false,
+            live_query_classes: None,
         }
+    }
+}
+
+impl ParseServerOptions {
+    /// The [default](Self::default) plus everything the file, password-reset and
+    /// LiveQuery webhooks need: `files: true`, `mail: true` and the LiveQuery
+    /// server without classes (set them with
+    /// [`with_live_query_classes`](Self::with_live_query_classes)).
+    pub fn all_features() -> Self {
+        ParseServerOptions {
+            files: true,
+            mail: true,
+            live_query_classes: Some(Vec::new()),
+            ..ParseServerOptions::default()
+        }
+    }
+
+    /// Starts the LiveQuery server publishing the events of `classes`, e.g.
+    /// `ParseServerOptions::all_features().with_live_query_classes(["LQ"])`.
+    pub fn with_live_query_classes<I>(mut self, classes: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.live_query_classes = Some(classes.into_iter().map(Into::into).collect());
+        self
     }
 }
 
@@ -140,6 +231,10 @@ pub struct ParseServer {
     config_path: PathBuf,
     log_path: PathBuf,
     agent: ureq::Agent,
+    /// The optional features it was started with.
+    features: Features,
+    /// How many LiveQuery clients were started (numbers their log files).
+    live_query_clients: AtomicUsize,
     /// Declared last so it is removed after everything else was stopped.
     dir: TempDir,
 }
@@ -161,7 +256,13 @@ struct NodeProcess {
 }
 
 impl NodeProcess {
-    fn spawn(dir: &Path, config_path: &Path, log_path: &Path) -> Result<NodeProcess, String> {
+    /// Runs `node [--require <preload>] .../bin/parse-server <config_path>` in `dir`.
+    fn spawn(
+        dir: &Path,
+        config_path: &Path,
+        log_path: &Path,
+        preload: Option<&Path>,
+    ) -> Result<NodeProcess, String> {
         let script = parse_server_dir().join("node_modules/parse-server/bin/parse-server");
         let log = OpenOptions::new()
             .create(true)
@@ -172,6 +273,9 @@ impl NodeProcess {
             .try_clone()
             .map_err(|e| format!("cannot dup a file handle: {e}"))?;
         let mut cmd = Command::new("node");
+        if let Some(preload) = preload {
+            cmd.arg("--require").arg(preload);
+        }
         cmd.arg(script)
             .arg(config_path)
             // Parse Server's default logger writes to ./logs before `logsFolder`
@@ -374,6 +478,7 @@ impl ParseServer {
         if base.get("logsFolder").is_none() {
             base["logsFolder"] = json!(logs);
         }
+        let features = features::configure(&opts, &mut base, dir.path());
         let config_path = dir.path().join("parse-server.json");
         let log_path = dir.path().join("parse-server.log");
 
@@ -383,8 +488,10 @@ impl ParseServer {
             let url = format!("http://127.0.0.1:{port}/parse");
             let config = with_port(&base, port, &url);
             write_config(&config_path, &config);
-            let mut node = NodeProcess::spawn(dir.path(), &config_path, &log_path)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let preload = features.node_preload(dir.path());
+            let mut node =
+                NodeProcess::spawn(dir.path(), &config_path, &log_path, preload.as_deref())
+                    .unwrap_or_else(|e| panic!("{e}"));
             watchdog.watch("node", node.child.id());
             match wait_healthy(&mut node, &url) {
                 Ok(()) => {
@@ -400,6 +507,8 @@ impl ParseServer {
                         config_path,
                         log_path,
                         agent: client::agent(),
+                        features,
+                        live_query_clients: AtomicUsize::new(0),
                         dir,
                     };
                 }
@@ -439,8 +548,14 @@ impl ParseServer {
                 SystemTime::now()
             );
         }
-        *node = NodeProcess::spawn(self.dir.path(), &self.config_path, &self.log_path)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let preload = self.features.node_preload(self.dir.path());
+        *node = NodeProcess::spawn(
+            self.dir.path(),
+            &self.config_path,
+            &self.log_path,
+            preload.as_deref(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         self.watchdog.watch("node", node.child.id());
         if let Err(e) = wait_healthy(node, &self.url) {
             panic!(
@@ -465,8 +580,10 @@ impl ParseServer {
         let config_path = self.dir.path().join(format!("parse-server-{n}.json"));
         let log_path = self.dir.path().join(format!("parse-server-{n}.log"));
         write_config(&config_path, &with_port(&self.config, port, &url));
-        let mut node = NodeProcess::spawn(self.dir.path(), &config_path, &log_path)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let preload = self.features.node_preload(self.dir.path());
+        let mut node =
+            NodeProcess::spawn(self.dir.path(), &config_path, &log_path, preload.as_deref())
+                .unwrap_or_else(|e| panic!("{e}"));
         self.watchdog.watch("node", node.child.id());
         if let Err(e) = wait_healthy(&mut node, &url) {
             node.stop();

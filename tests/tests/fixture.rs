@@ -248,12 +248,24 @@ fn extra_config_may_not_move_the_server() {
 const HELPER_ENV: &str = "MORALIS_WEBHOOKS_CONFORMANCE_KILL_HELPER";
 
 /// Run by `leftovers_are_cleaned_up_after_sigkill` in a child process: starts
-/// a server, prints where it is, and waits to be SIGKILLed.
+/// a server, prints where it is, and waits to be SIGKILLed. With
+/// `HELPER_ENV=live-query` (for `live_query_client_ends_with_the_test_process`)
+/// it also connects a LiveQuery client and prints its process id.
 #[test]
 #[ignore = "helper of leftovers_are_cleaned_up_after_sigkill"]
 fn sigkill_helper() {
-    if std::env::var_os(HELPER_ENV).is_none() {
+    let Some(mode) = std::env::var_os(HELPER_ENV) else {
         return;
+    };
+    if mode == "live-query" {
+        // For live_query_client_ends_with_the_test_process.
+        let parse =
+            ParseServer::start(ParseServerOptions::all_features().with_live_query_classes(["LQ"]));
+        let lq = parse.live_query("LQ", &json!({}), None);
+        lq.expect_op("connected", ARRIVAL_TIMEOUT);
+        println!("LIVE-QUERY-CLIENT {}", lq.pid());
+        sleep(Duration::from_secs(120));
+        panic!("sigkill_helper was not killed");
     }
     let parse = ParseServer::start(ParseServerOptions::default());
     println!(
@@ -316,4 +328,176 @@ fn request_reports_transport_errors() {
     assert!(err.contains("request failed"), "{err}");
     let (status, body): (u16, Value) = parse.get("/health");
     assert_eq!(status, 200, "{body}");
+}
+
+/// How long a LiveQuery message or a mail may take to arrive.
+const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Signs up a user with `email` and returns its session token.
+fn sign_up(parse: &ParseServer, username: &str, email: &str) -> String {
+    let (status, body) = parse.post(
+        "/users",
+        &json!({"username": username, "password": "correct horse battery staple", "email": email}),
+    );
+    assert_eq!(status, 201, "sign up: {body}\n{}", parse.log());
+    body["sessionToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no sessionToken in {body}"))
+        .to_owned()
+}
+
+#[test]
+fn stores_and_deletes_files() {
+    let parse = start(ParseServerOptions::all_features());
+    assert_eq!(
+        parse.config()["filesAdapter"]["module"],
+        "@parse/fs-files-adapter"
+    );
+    let token = sign_up(&parse, "alice", "alice@example.com");
+    let contents = "Hello, files!\n";
+
+    let (status, body) = parse.upload_file("hello.txt", contents.as_bytes(), Some(&token));
+    assert_eq!(status, 201, "upload: {body}\n{}", parse.log());
+    let name = body["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no name in {body}"))
+        .to_owned();
+    assert!(name.ends_with("_hello.txt"), "{body}");
+    let url = body["url"].as_str().unwrap_or_default();
+    assert!(url.ends_with(&format!("/files/app/{name}")), "{body}");
+    // Stored on disk, inside the instance directory.
+    assert!(parse.files_dir().starts_with(parse.dir()));
+    assert!(
+        parse.file_exists(&name),
+        "{} does not hold {name}",
+        parse.files_dir().display()
+    );
+    let on_disk = std::fs::read_to_string(parse.files_dir().join(&name)).unwrap();
+    assert_eq!(on_disk, contents);
+    assert_eq!(parse.get_file(&name), (200, contents.to_owned()));
+
+    // Only the master key may delete files.
+    let path = format!("/files/{name}");
+    let (status, body) = parse.request("DELETE", &path, &parse.client_headers(), None);
+    assert_eq!(status, 403, "client delete: {body}");
+    assert!(parse.file_exists(&name), "a client deleted {name}");
+
+    let (status, body) = parse.delete_file_master(&name);
+    assert_eq!(status, 200, "delete: {body}\n{}", parse.log());
+    assert!(!parse.file_exists(&name), "{name} is still on disk");
+    let (status, _) = parse.get_file(&name);
+    assert_eq!(status, 404, "{name} can still be downloaded");
+}
+
+#[test]
+fn records_password_reset_mails() {
+    let parse = start(ParseServerOptions::all_features());
+    assert_eq!(parse.config()["publicServerURL"], parse.url());
+    assert!(parse.config()["appName"].is_string(), "{}", parse.config());
+    assert_eq!(parse.mails(), Vec::<Value>::new());
+    sign_up(&parse, "alice", "alice@example.com");
+    sign_up(&parse, "bob", "bob@example.com");
+
+    let (status, body) = parse.post(
+        "/requestPasswordReset",
+        &json!({"email": "alice@example.com"}),
+    );
+    assert_eq!(status, 200, "requestPasswordReset: {body}\n{}", parse.log());
+    let mails = parse.wait_for_mails(1, ARRIVAL_TIMEOUT);
+    assert_eq!(mails.len(), 1, "{mails:?}\n{}", parse.log());
+    let mail = &mails[0];
+    assert_eq!(mail["to"], "alice@example.com", "{mail}");
+    assert!(
+        mail["subject"].as_str().is_some_and(|s| !s.is_empty()),
+        "{mail}"
+    );
+    // The reset link points at publicServerURL.
+    let text = mail["text"].as_str().unwrap_or_default();
+    assert!(text.contains(parse.url()), "{mail}");
+    // Nothing else was sent (e.g. to bob).
+    assert_eq!(parse.wait_for_mails(2, Duration::from_millis(300)).len(), 1);
+}
+
+#[test]
+fn live_query_reports_created_objects() {
+    let parse = start(ParseServerOptions::all_features().with_live_query_classes(["LQ"]));
+    assert!(parse.live_query_url().starts_with("ws://127.0.0.1:"));
+    assert!(parse.live_query_url().ends_with("/parse"));
+    let (status, body) = parse.post_master("/schemas/LQ", &json!({"className": "LQ"}));
+    assert_eq!(status, 200, "create schema: {body}\n{}", parse.log());
+
+    let t0 = Instant::now();
+    let lq = parse.live_query("LQ", &json!({"n": {"$gt": 0}}), None);
+    let connected = lq.expect_op("connected", ARRIVAL_TIMEOUT);
+    assert!(connected["clientId"].is_string(), "{connected}");
+    let subscribed = lq.expect_op("subscribed", ARRIVAL_TIMEOUT);
+    assert_eq!(subscribed["requestId"], 1, "{subscribed}");
+    eprintln!("LiveQuery client subscribed after {:?}", t0.elapsed());
+
+    // An object the query does not match sends nothing; one it matches, `create`.
+    let (status, body) = parse.post("/classes/LQ", &json!({"n": 0}));
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = parse.post("/classes/LQ", &json!({"n": 1}));
+    assert_eq!(status, 201, "{body}");
+    let event = lq.expect_op("create", ARRIVAL_TIMEOUT);
+    assert_eq!(event["requestId"], 1, "{event}");
+    assert_eq!(event["object"]["className"], "LQ", "{event}");
+    assert_eq!(event["object"]["objectId"], body["objectId"], "{event}");
+    assert_eq!(event["object"]["n"], 1, "{event}");
+    assert_eq!(lq.next_message(Duration::from_millis(300)), None);
+
+    let t0 = Instant::now();
+    drop(lq);
+    eprintln!("dropping the LiveQuery client took {:?}", t0.elapsed());
+    // Parse Server's LiveQuery ping timers must not keep it alive after SIGTERM.
+    let t0 = Instant::now();
+    drop(parse);
+    let took = t0.elapsed();
+    eprintln!("dropping the Parse Server with LiveQuery took {took:?}");
+    assert!(took < Duration::from_secs(5), "drop took {took:?}");
+}
+
+/// Whether a process with this id is still running (a zombie counts as gone).
+fn process_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn live_query_client_ends_with_the_test_process() {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["sigkill_helper", "--exact", "--ignored", "--nocapture"])
+        .env(HELPER_ENV, "live-query")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let ready = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.starts_with("LIVE-QUERY-CLIENT "));
+    let Some(line) = ready else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the helper process did not start a LiveQuery client");
+    };
+    let pid: u32 = line["LIVE-QUERY-CLIENT ".len()..].trim().parse().unwrap();
+    assert!(
+        process_running(pid),
+        "the LiveQuery client {pid} is not running"
+    );
+
+    child.kill().unwrap(); // SIGKILL: the helper cannot drop the client.
+    child.wait().unwrap();
+    assert!(
+        eventually(Duration::from_secs(15), || !process_running(pid)),
+        "the LiveQuery client {pid} outlived the SIGKILLed test process"
+    );
 }
