@@ -113,24 +113,74 @@ impl PartialEq for Field {
 }
 
 /// The fields of a JSON object, in the order received.
-#[derive(Clone, Default, PartialEq)]
+///
+/// An object received whole in a list (afterFind's results) is kept as its text and split
+/// into fields only when first looked at, so a handler that reads a few of a thousand
+/// results does not pay for the rest.
+#[derive(Clone, Default)]
 pub(crate) struct Fields {
-    entries: Vec<(Box<str>, Field)>,
+    split: OnceLock<Vec<(Box<str>, Field)>>,
+    /// The object's text, while it is not split, and a `className` to add when it is.
+    unsplit: Option<(Box<RawValue>, Option<Box<str>>)>,
+}
+
+impl PartialEq for Fields {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries() == other.entries()
+    }
 }
 
 /// Above this many fields, duplicate keys are found with a hash set.
 const LINEAR_LIMIT: usize = 32;
 
 impl Fields {
+    fn with_entries(entries: Vec<(Box<str>, Field)>) -> Self {
+        Fields {
+            split: OnceLock::from(entries),
+            unsplit: None,
+        }
+    }
+
+    /// The fields of an object received as `text` (a JSON object), split on first use;
+    /// `class_name` is added unless the text has one.
+    pub(crate) fn unsplit(text: Box<RawValue>, class_name: Option<&str>) -> Self {
+        Fields {
+            split: OnceLock::new(),
+            unsplit: Some((text, class_name.map(Box::from))),
+        }
+    }
+
+    fn entries(&self) -> &Vec<(Box<str>, Field)> {
+        self.split.get_or_init(|| {
+            let Some((text, class_name)) = &self.unsplit else {
+                return Vec::new();
+            };
+            // The text was checked as JSON within the body's depth limit when received.
+            let mut fields: Fields = serde_json::from_str(text.get()).unwrap_or_default();
+            if let Some(class_name) = class_name {
+                if !fields.contains_key("className") {
+                    fields.insert("className".to_owned(), Value::from(&**class_name));
+                }
+            }
+            fields.split.take().unwrap_or_default()
+        })
+    }
+
+    fn entries_mut(&mut self) -> &mut Vec<(Box<str>, Field)> {
+        self.entries();
+        self.unsplit = None;
+        self.split.get_mut().expect("split just above")
+    }
+
     pub(crate) fn get(&self, key: &str) -> Option<&Field> {
-        self.entries
+        self.entries()
             .iter()
             .find(|(k, _)| &**k == key)
             .map(|(_, field)| field)
     }
 
     pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut Field> {
-        self.entries
+        self.entries_mut()
             .iter_mut()
             .find(|(k, _)| &**k == key)
             .map(|(_, field)| field)
@@ -144,33 +194,36 @@ impl Fields {
     pub(crate) fn insert(&mut self, key: String, value: Value) {
         match self.get_mut(&key) {
             Some(field) => *field = Field::new(value),
-            None => self.entries.push((key.into_boxed_str(), Field::new(value))),
+            None => self
+                .entries_mut()
+                .push((key.into_boxed_str(), Field::new(value))),
         }
     }
 
     pub(crate) fn remove(&mut self, key: &str) -> Option<Field> {
-        let index = self.entries.iter().position(|(k, _)| &**k == key)?;
-        Some(self.entries.remove(index).1)
+        let entries = self.entries_mut();
+        let index = entries.iter().position(|(k, _)| &**k == key)?;
+        Some(entries.remove(index).1)
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Field)> + '_ {
-        self.entries.iter().map(|(k, field)| (&**k, field))
+        self.entries().iter().map(|(k, field)| (&**k, field))
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.entries.len()
+        self.entries().len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries().is_empty()
     }
 
     /// A lookup by key, quick for objects with many fields.
     pub(crate) fn index(&self) -> Index<'_> {
-        if self.entries.len() <= LINEAR_LIMIT {
+        if self.entries().len() <= LINEAR_LIMIT {
             Index::Linear(self)
         } else {
-            Index::Hashed(self.entries.iter().map(|(k, f)| (&**k, f)).collect())
+            Index::Hashed(self.entries().iter().map(|(k, f)| (&**k, f)).collect())
         }
     }
 
@@ -181,20 +234,19 @@ impl Fields {
             .collect()
     }
 
-    pub(crate) fn into_map(self) -> Map<String, Value> {
-        self.entries
+    pub(crate) fn into_map(mut self) -> Map<String, Value> {
+        std::mem::take(self.entries_mut())
             .into_iter()
             .map(|(k, field)| (k.into_string(), field.into_value()))
             .collect()
     }
 
     pub(crate) fn from_map(map: Map<String, Value>) -> Self {
-        Fields {
-            entries: map
-                .into_iter()
+        Fields::with_entries(
+            map.into_iter()
                 .map(|(k, v)| (k.into_boxed_str(), Field::new(v)))
                 .collect(),
-        }
+        )
     }
 }
 
@@ -249,7 +301,7 @@ impl<'de> Deserialize<'de> for Fields {
                         seen = Some(entries.iter().map(|(k, _)| k.clone()).collect());
                     }
                 }
-                Ok(Fields { entries })
+                Ok(Fields::with_entries(entries))
             }
         }
 
@@ -266,8 +318,8 @@ fn is_serde_json<S>() -> bool {
 impl Serialize for Fields {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let as_text = is_serde_json::<S>();
-        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
-        for (key, field) in &self.entries {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (key, field) in self.entries() {
             match (&field.raw, as_text) {
                 (Some(raw), true) => map.serialize_entry(&**key, &**raw)?,
                 _ => map.serialize_entry(&**key, field.value())?,
@@ -289,7 +341,7 @@ pub(crate) const SECRET_KEYS: [&str; 5] = [
 impl fmt::Debug for Fields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
-        for (key, field) in &self.entries {
+        for (key, field) in self.entries() {
             if SECRET_KEYS.contains(&&**key) {
                 map.entry(key, &format_args!("<redacted>"));
             } else {
@@ -327,6 +379,35 @@ impl fmt::Debug for Redacted<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    /// An object kept as text splits on first use, gains its class, and behaves as one
+    /// decoded at once.
+    #[test]
+    fn unsplit_objects_split_on_first_use() {
+        let text = r#"{"objectId":"a","score":1,"score":2,"ref":{"__type":"Pointer","className":"R","objectId":"r"}}"#;
+        let lazy = Fields::unsplit(raw(text), Some("GameScore"));
+        assert!(lazy.split.get().is_none());
+        assert_eq!(lazy.get("score").unwrap().value(), &json!(2));
+        assert_eq!(lazy.get("className").unwrap().value(), &json!("GameScore"));
+        assert_eq!(lazy.len(), 4);
+        let mut eager: Fields = serde_json::from_str(text).unwrap();
+        eager.insert("className".to_owned(), json!("GameScore"));
+        assert!(lazy == eager);
+        let mut changed = Fields::unsplit(raw(text), Some("GameScore"));
+        changed.insert("score".to_owned(), json!(3));
+        assert_eq!(changed.remove("objectId").unwrap().value(), &json!("a"));
+        assert_eq!(
+            serde_json::to_value(&changed).unwrap(),
+            json!({"score": 3, "ref": {"__type": "Pointer", "className": "R", "objectId": "r"},
+                   "className": "GameScore"})
+        );
+        let own_class = Fields::unsplit(raw(r#"{"className":"Other"}"#), Some("GameScore"));
+        assert_eq!(own_class.get("className").unwrap().value(), &json!("Other"));
+    }
 
     fn fields(text: &str) -> Fields {
         serde_json::from_str(text).unwrap()

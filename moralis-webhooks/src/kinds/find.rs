@@ -4,6 +4,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use super::Body;
+use crate::fields::Fields;
 use crate::request::BadRequest;
 use crate::{Headers, ParseObject, Trigger, User};
 
@@ -163,11 +164,23 @@ pub(super) fn decode_after_find(
     trigger: Trigger,
 ) -> Result<AfterFindRequest, BadRequest> {
     let query = body.query(trigger)?;
+    // Each result is split into fields only when the handler looks at it.
     let objects = body
         .objects
         .unwrap_or_default()
         .into_iter()
-        .map(|fields| crate::request::received_object(fields, class_name, "result"))
+        .map(|text| {
+            if text.get().starts_with('{') {
+                Ok(ParseObject::received(Fields::unsplit(
+                    text,
+                    Some(class_name),
+                )))
+            } else {
+                Err(BadRequest::new(format!(
+                    "the {trigger} call's `objects` holds something other than objects"
+                )))
+            }
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(AfterFindRequest {
         class_name: class_name.to_owned(),

@@ -240,7 +240,7 @@ pub(crate) struct Body<'a> {
     query: Option<&'a serde_json::value::RawValue>,
     count: Option<bool>,
     is_get: Option<bool>,
-    objects: Option<Vec<Fields>>,
+    objects: Option<Vec<Box<serde_json::value::RawValue>>>,
     file: Option<File>,
     file_size: Option<u64>,
     event: Option<String>,
