@@ -1,19 +1,29 @@
-//! The hook kinds beyond save and delete, through a real Parse Server 9.10.0. For each kind
-//! the webhook server allows and refuses, and the tests assert what a client sees (status,
-//! code, message), what happened to the data, and what reached the handler.
+//! The hook kinds beyond save and delete, through a real Parse Server 9.10.0: find, login,
+//! logout, password reset, files and LiveQuery. For each kind the webhook server allows and
+//! refuses, and the tests assert what a client sees (status, code, message, websocket
+//! messages), what happened to the data (sessions, mails, files, objects), and what reached
+//! the handler.
 //!
-//! The find hooks are on classes of their own, so each of their tests serves its own
-//! handlers on [`class_parse`].
+//! Two Parse Servers serve the whole file. The find hooks are on classes of their own, so
+//! each of their tests serves its own handlers on [`class_parse`]. The hooks of `_User`,
+//! `_Session`, `@File` and `@Connect` see every login, upload and LiveQuery connection of
+//! their instance, so [`system`] starts one instance with files, mail and LiveQuery and one
+//! webhook server for all of them, whose handlers decide by the data each test uses (user
+//! names, emails, file names, installation ids); its tests run in parallel and each looks
+//! only at its own calls.
 
 #[allow(dead_code)] // this file uses some of the shared helpers only
 mod common;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use moralis_webhooks::{
-    AfterFindRequest, Error, FindRequest, FunctionRequest, Hook, Trigger, Webhooks,
+    AfterFindRequest, ConnectRequest, Error, EventRequest, FileRequest, FindRequest,
+    FunctionRequest, Hook, LoginRequest, LogoutRequest, PasswordResetRequest, Registrar,
+    SubscribeRequest, Trigger, Webhooks,
 };
-use moralis_webhooks_conformance::{percent_encode, ParseServer};
+use moralis_webhooks_conformance::{percent_encode, ParseServer, ParseServerOptions};
 use serde_json::{json, Value};
 
 use common::{client, create, error_141, keyed, register, serve, shared_parse, Recorder, KEY};
@@ -260,4 +270,481 @@ fn a_registered_hook_no_handler_serves_gives_the_client_a_message_naming_it() {
             )
         )
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The instance with files, mail and LiveQuery, and its one webhook server
+// ---------------------------------------------------------------------------------------
+
+/// What the handlers of one kind received, for tests to pick their own calls from.
+struct Log<T>(Mutex<Vec<T>>);
+
+impl<T> Default for Log<T> {
+    fn default() -> Self {
+        Log(Mutex::new(Vec::new()))
+    }
+}
+
+impl<T: Clone> Log<T> {
+    fn push(&self, item: T) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(item);
+    }
+
+    /// The calls recorded so far for which `matches` holds, oldest first.
+    fn matching(&self, matches: impl Fn(&T) -> bool) -> Vec<T> {
+        let calls = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        calls.iter().filter(|item| matches(item)).cloned().collect()
+    }
+}
+
+#[derive(Default)]
+struct Seen {
+    login: Log<LoginRequest>,
+    logout: Log<LogoutRequest>,
+    reset: Log<PasswordResetRequest>,
+    files: Log<FileRequest>,
+    connect: Log<ConnectRequest>,
+    subscribe: Log<SubscribeRequest>,
+    event: Log<EventRequest>,
+}
+
+/// The Parse Server with files, mail and LiveQuery, and the webhook server of every kind
+/// that needs them.
+struct System {
+    parse: ParseServer,
+    seen: Arc<Seen>,
+    _hooked: common::Hooked,
+}
+
+const BLOCKED_LOGIN: &str = "blocked users cannot log in";
+const AFTER_LOGIN_REFUSED: &str = "afterLogin refused the login";
+const LOGOUT_REFUSED: &str = "the logout was noted with an error";
+const RESET_REFUSED: &str = "no password resets for this address";
+const FILE_REFUSED: &str = "files named refused-* are not accepted";
+const AFTER_SAVE_FILE_REFUSED: &str = "afterSave of the file failed";
+const FILE_KEPT: &str = "files named keep-* are kept";
+const AFTER_DELETE_FILE_REFUSED: &str = "afterDelete of the file failed";
+const CONNECT_REFUSED: &str = "this installation may not connect";
+const SUBSCRIBE_REFUSED: &str = "subscriptions on `forbidden` are refused";
+const EVENT_REFUSED: &str = "hidden objects are not announced";
+
+fn username(object: &moralis_webhooks::ParseObject) -> String {
+    object.get::<String>("username").unwrap_or_default()
+}
+
+/// Every kind's handler: each records its call and refuses by the data it is given.
+fn system_webhooks(seen: &Arc<Seen>) -> Webhooks {
+    let s = Arc::clone(seen);
+    let webhooks = Webhooks::new().before_login(move |req: LoginRequest| {
+        s.login.push(req.clone());
+        async move {
+            if username(&req.object).starts_with("blocked") {
+                return Err(Error::new(BLOCKED_LOGIN));
+            }
+            Ok(())
+        }
+    });
+    let s = Arc::clone(seen);
+    let webhooks = webhooks.after_login(move |req: LoginRequest| {
+        s.login.push(req.clone());
+        async move {
+            if username(&req.object).starts_with("orphan") {
+                return Err(Error::new(AFTER_LOGIN_REFUSED));
+            }
+            Ok(())
+        }
+    });
+    let s = Arc::clone(seen);
+    let webhooks = webhooks.after_logout(move |req: LogoutRequest| {
+        s.logout.push(req.clone());
+        async move {
+            let name = req.user.as_ref().and_then(|u| u.username()).unwrap_or("");
+            if name.starts_with("stubborn") {
+                return Err(Error::new(LOGOUT_REFUSED));
+            }
+            Ok(())
+        }
+    });
+    let s = Arc::clone(seen);
+    let webhooks = webhooks.before_password_reset_request(move |req: PasswordResetRequest| {
+        s.reset.push(req.clone());
+        async move {
+            if req.object.get::<String>("email")?.starts_with("noreset") {
+                return Err(Error::new(RESET_REFUSED));
+            }
+            Ok(())
+        }
+    });
+    let file = |seen: &Arc<Seen>, refuse: fn(&str) -> Option<&'static str>| {
+        let s = Arc::clone(seen);
+        move |req: FileRequest| {
+            s.files.push(req.clone());
+            async move {
+                match refuse(req.file.name()) {
+                    Some(message) => Err(Error::new(message)),
+                    None => Ok(()),
+                }
+            }
+        }
+    };
+    let webhooks = webhooks
+        .before_save_file(file(seen, |name| {
+            name.starts_with("refused").then_some(FILE_REFUSED)
+        }))
+        .after_save_file(file(seen, |name| {
+            name.ends_with("_orphan.txt")
+                .then_some(AFTER_SAVE_FILE_REFUSED)
+        }))
+        .before_delete_file(file(seen, |name| {
+            name.contains("_keep-").then_some(FILE_KEPT)
+        }))
+        .after_delete_file(file(seen, |name| {
+            name.contains("_late-").then_some(AFTER_DELETE_FILE_REFUSED)
+        }));
+    let s = Arc::clone(seen);
+    let webhooks = webhooks.before_connect(move |req: ConnectRequest| {
+        s.connect.push(req.clone());
+        async move {
+            if req.installation_id.as_deref() == Some("blocked-installation") {
+                return Err(Error::new(CONNECT_REFUSED));
+            }
+            Ok(())
+        }
+    });
+    let s = Arc::clone(seen);
+    let webhooks = webhooks.before_subscribe("LQSub", move |req: SubscribeRequest| {
+        s.subscribe.push(req.clone());
+        async move {
+            if req.query.r#where.contains_key("forbidden") {
+                return Err(Error::new(SUBSCRIBE_REFUSED));
+            }
+            Ok(())
+        }
+    });
+    let s = Arc::clone(seen);
+    webhooks.after_event("LQEvent", move |req: EventRequest| {
+        s.event.push(req.clone());
+        async move {
+            if req.object.get::<Option<bool>>("hidden")? == Some(true) {
+                return Err(Error::new(EVENT_REFUSED));
+            }
+            Ok(())
+        }
+    })
+}
+
+/// Starts the instance once, and registers the webhook server's hooks with the framework's
+/// own registrar: first under a URL where nothing listens, then under the real one, so
+/// that every hook of a system class is also moved (deleted and created again).
+fn system() -> &'static System {
+    static SYSTEM: OnceLock<System> = OnceLock::new();
+    SYSTEM.get_or_init(|| {
+        let parse = ParseServer::start(
+            ParseServerOptions::all_features().with_live_query_classes(["LQSub", "LQEvent"]),
+        );
+        for class in ["LQSub", "LQEvent"] {
+            let (status, body) =
+                parse.post_master(&format!("/schemas/{class}"), &json!({"className": class}));
+            assert_eq!(status, 200, "create class {class}: {body}");
+        }
+        let seen = Arc::new(Seen::default());
+        let (hooked, hooks) = common::start(keyed(), system_webhooks(&seen));
+        assert_eq!(hooks.len(), 11, "{hooks:?}");
+        let registrar = |public_url: &str| {
+            Registrar::new(
+                [parse.url()],
+                parse.app_id(),
+                parse.master_key(),
+                public_url,
+            )
+            .expect("a valid registrar")
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let report = runtime
+            .block_on(registrar("http://127.0.0.1:9").register(&hooks))
+            .unwrap_or_else(|e| panic!("register under a stale URL: {e}\n{}", parse.log()));
+        assert_eq!(report.servers[0].created.len(), hooks.len(), "{report}");
+        let report = runtime
+            .block_on(registrar(&hooked.base_url()).register(&hooks))
+            .unwrap_or_else(|e| panic!("register: {e}\n{}", parse.log()));
+        assert_eq!(report.servers[0].moved.len(), hooks.len(), "{report}");
+        // Exactly one row per hook, with our URL.
+        let (status, rows) = parse.get_master("/hooks/triggers");
+        assert_eq!(status, 200, "{rows}");
+        let mut rows: Vec<(String, String, String)> = rows
+            .as_array()
+            .unwrap_or_else(|| panic!("not a list: {rows}"))
+            .iter()
+            .map(|row| {
+                let text = |key: &str| row[key].as_str().unwrap_or_default().to_owned();
+                (text("className"), text("triggerName"), text("url"))
+            })
+            .collect();
+        rows.sort();
+        let mut expected: Vec<(String, String, String)> = hooks
+            .iter()
+            .map(|hook| match hook {
+                Hook::Trigger {
+                    class_name,
+                    trigger,
+                } => (
+                    class_name.clone(),
+                    trigger.as_str().to_owned(),
+                    hooked.url(hook),
+                ),
+                Hook::Function { .. } => panic!("no function here: {hook}"),
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(rows, expected);
+        System {
+            parse,
+            seen,
+            _hooked: hooked,
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// beforeLogin, afterLogin, afterLogout
+// ---------------------------------------------------------------------------------------
+
+/// Signs up `name` (with an email when given); returns its objectId and session token.
+fn sign_up(parse: &ParseServer, name: &str, email: Option<&str>) -> (String, String) {
+    let mut user = json!({"username": name, "password": format!("pw-{name}")});
+    if let Some(email) = email {
+        user["email"] = json!(email);
+    }
+    let (status, body) = parse.post("/users", &user);
+    assert_eq!(status, 201, "sign up {name}: {body}");
+    let token = body["sessionToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no sessionToken in {body}"))
+        .to_owned();
+    (common::object_id(&body), token)
+}
+
+fn log_in(parse: &ParseServer, name: &str) -> (u16, Value) {
+    parse.post(
+        "/login",
+        &json!({"username": name, "password": format!("pw-{name}")}),
+    )
+}
+
+/// The `_Session` rows of a user, read with the master key.
+fn sessions(parse: &ParseServer, user_id: &str) -> Vec<Value> {
+    let where_ = json!({"user": {"__type": "Pointer", "className": "_User", "objectId": user_id}});
+    let (status, body) = parse.get_master(&query("_Session", &where_, "&limit=1000"));
+    assert_eq!(status, 200, "{body}");
+    results(&body).clone()
+}
+
+fn logins_of(seen: &Seen, name: &str, trigger: Trigger) -> Vec<LoginRequest> {
+    seen.login
+        .matching(|req| req.trigger == trigger && username(&req.object) == name)
+}
+
+#[test]
+fn before_login_refusal_makes_no_session_and_after_login_refusal_leaves_an_orphan_session() {
+    let System { parse, seen, .. } = system();
+
+    // beforeLogin refuses: 141 and no session is made.
+    let (blocked, _) = sign_up(parse, "blocked_dave", None);
+    let before = sessions(parse, &blocked).len();
+    let (status, body) = log_in(parse, "blocked_dave");
+    assert_eq!((status, body), (400, error_141(BLOCKED_LOGIN)));
+    assert_eq!(
+        sessions(parse, &blocked).len(),
+        before,
+        "a session was made"
+    );
+    assert_eq!(
+        logins_of(seen, "blocked_dave", Trigger::BeforeLogin).len(),
+        1
+    );
+    assert!(logins_of(seen, "blocked_dave", Trigger::AfterLogin).is_empty());
+
+    // Both allow: the login works.
+    let (alice, _) = sign_up(parse, "alice_ok", None);
+    let before = sessions(parse, &alice).len();
+    let (status, body) = log_in(parse, "alice_ok");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["objectId"], json!(alice), "{body}");
+    let token = body["sessionToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no sessionToken in {body}"));
+    assert_eq!(sessions(parse, &alice).len(), before + 1);
+    let (status, me) = client(
+        parse,
+        "GET",
+        "/users/me",
+        &[("X-Parse-Session-Token", token)],
+        None,
+    );
+    assert_eq!((status, &me["username"]), (200, &json!("alice_ok")), "{me}");
+
+    let [before_login] = &logins_of(seen, "alice_ok", Trigger::BeforeLogin)[..] else {
+        panic!(
+            "one beforeLogin call expected: {:#?}",
+            seen.login.matching(|_| true)
+        );
+    };
+    assert_eq!(before_login.object.class_name(), "_User");
+    assert_eq!(before_login.object.id(), Some(alice.as_str()));
+    assert!(!before_login.object.contains_key("password"));
+    assert!(!before_login.object.contains_key("sessionToken"));
+    let [after_login] = &logins_of(seen, "alice_ok", Trigger::AfterLogin)[..] else {
+        panic!("one afterLogin call expected");
+    };
+    assert_eq!(after_login.object.class_name(), "_User");
+    assert_eq!(after_login.object.id(), Some(alice.as_str()));
+    // The new session's token reaches afterLogin, and Debug output hides it.
+    assert_eq!(
+        after_login.object.get::<String>("sessionToken").unwrap(),
+        token
+    );
+    let user = after_login.user.as_ref().expect("afterLogin has the user");
+    assert_eq!(user.id(), alice);
+    assert_eq!(user.session_token(), Some(token));
+    for debug in [format!("{after_login:?}"), format!("{after_login:#?}")] {
+        assert!(
+            !debug.contains(token),
+            "Debug shows the session token: {debug}"
+        );
+        assert!(debug.contains("alice_ok"), "{debug}");
+    }
+
+    // afterLogin refuses: the client is told the login failed, but Parse Server had made
+    // the session already, and keeps it (its token was never returned: an orphan).
+    let (orphan, _) = sign_up(parse, "orphan_erin", None);
+    let before = sessions(parse, &orphan).len();
+    let (status, body) = log_in(parse, "orphan_erin");
+    assert_eq!((status, body), (400, error_141(AFTER_LOGIN_REFUSED)));
+    assert_eq!(
+        sessions(parse, &orphan).len(),
+        before + 1,
+        "Parse Server 9.10 keeps the session of a login afterLogin failed"
+    );
+    assert_eq!(logins_of(seen, "orphan_erin", Trigger::AfterLogin).len(), 1);
+}
+
+fn log_out(parse: &ParseServer, token: &str) -> (u16, Value) {
+    client(
+        parse,
+        "POST",
+        "/logout",
+        &[("X-Parse-Session-Token", token)],
+        Some(&json!({})),
+    )
+}
+
+#[test]
+fn after_logout_gets_the_deleted_session_and_its_refusal_cannot_undo_the_logout() {
+    let System { parse, seen, .. } = system();
+    for (name, expected) in [
+        ("carl_logout", (200, json!({}))),
+        ("stubborn_sam", (400, error_141(LOGOUT_REFUSED))),
+    ] {
+        let (id, _) = sign_up(parse, name, None);
+        let (status, body) = log_in(parse, name);
+        assert_eq!(status, 200, "{body}");
+        let token = body["sessionToken"].as_str().expect("a session token");
+        let session_id = sessions(parse, &id)
+            .iter()
+            .find(|s| s["sessionToken"] == token)
+            .and_then(|s| s["objectId"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("no session with the login's token"));
+
+        assert_eq!(log_out(parse, token), expected, "{name}");
+        assert!(
+            sessions(parse, &id)
+                .iter()
+                .all(|s| s["sessionToken"] != token),
+            "{name}: the session is still there"
+        );
+        let (status, body) = client(
+            parse,
+            "GET",
+            "/users/me",
+            &[("X-Parse-Session-Token", token)],
+            None,
+        );
+        assert_eq!((status, &body["code"]), (400, &json!(209)), "{body}");
+
+        let calls = seen
+            .logout
+            .matching(|req| req.user.as_ref().and_then(|u| u.username()) == Some(name));
+        let [call] = &calls[..] else {
+            panic!("{name}: one afterLogout call expected: {calls:#?}");
+        };
+        assert_eq!(call.object.class_name(), "_Session");
+        assert_eq!(call.object.id(), Some(session_id.as_str()));
+        assert_eq!(call.object.get::<String>("sessionToken").unwrap(), token);
+        assert_eq!(
+            call.object.get_raw("user"),
+            Some(&json!({"__type": "Pointer", "className": "_User", "objectId": id}))
+        );
+        assert_eq!(call.user.as_ref().map(|u| u.id()), Some(id.as_str()));
+        assert!(!format!("{call:?}").contains(token), "{call:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// beforePasswordResetRequest
+// ---------------------------------------------------------------------------------------
+
+fn mails_to(parse: &ParseServer, address: &str) -> Vec<Value> {
+    parse
+        .mails()
+        .into_iter()
+        .filter(|mail| mail["to"] == address)
+        .collect()
+}
+
+#[test]
+fn before_password_reset_request_refusal_sends_no_mail_and_allowing_sends_one() {
+    let System { parse, seen, .. } = system();
+    let refused = "noreset-frank@example.com";
+    let allowed = "grace@example.com";
+    let (frank, _) = sign_up(parse, "frank_reset", Some(refused));
+    let (grace, _) = sign_up(parse, "grace_reset", Some(allowed));
+
+    let (status, body) = parse.post("/requestPasswordReset", &json!({"email": refused}));
+    assert_eq!((status, body), (400, error_141(RESET_REFUSED)));
+    let (status, body) = parse.post("/requestPasswordReset", &json!({"email": allowed}));
+    assert_eq!((status, body), (200, json!({})));
+    // An address no user has: Parse Server answers as for any other, without calling
+    // the hook or sending a mail.
+    let unknown = "nobody-reset@example.com";
+    let (status, body) = parse.post("/requestPasswordReset", &json!({"email": unknown}));
+    assert_eq!((status, body), (200, json!({})));
+    // Parse Server hands a mail to the adapter before it answers; wait a little for one
+    // that would come late all the same.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(mails_to(parse, refused), Vec::<Value>::new());
+    assert_eq!(mails_to(parse, unknown), Vec::<Value>::new());
+    assert!(seen
+        .reset
+        .matching(|req| req.object.get::<String>("email").ok().as_deref() == Some(unknown))
+        .is_empty());
+    let mails = mails_to(parse, allowed);
+    assert_eq!(mails.len(), 1, "{mails:#?}");
+
+    for (id, email) in [(&frank, refused), (&grace, allowed)] {
+        let calls = seen
+            .reset
+            .matching(|req| req.object.id() == Some(id.as_str()));
+        let [call] = &calls[..] else {
+            panic!("{email}: one call expected: {calls:#?}");
+        };
+        assert_eq!(call.object.class_name(), "_User");
+        assert_eq!(call.object.get::<String>("email").unwrap(), email);
+        assert!(!call.master);
+    }
 }
