@@ -748,3 +748,132 @@ fn before_password_reset_request_refusal_sends_no_mail_and_allowing_sends_one() 
         assert!(!call.master);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The four file triggers
+// ---------------------------------------------------------------------------------------
+
+/// The files stored whose name ends with `suffix` (Parse Server prefixes the client's).
+fn stored_files(parse: &ParseServer, suffix: &str) -> Vec<String> {
+    std::fs::read_dir(parse.files_dir())
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(suffix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn file_calls(seen: &Seen, trigger: Trigger, name: &str) -> Vec<FileRequest> {
+    seen.files
+        .matching(|req| req.trigger == trigger && req.file.name() == name)
+}
+
+/// Uploads a file the hooks allow; returns its stored name and url.
+fn upload(parse: &ParseServer, name: &str, bytes: &[u8]) -> (String, String) {
+    let (status, body) = parse.upload_file(name, bytes, None);
+    assert_eq!(status, 201, "upload {name}: {body}");
+    let text = |key: &str| {
+        body[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key} in {body}"))
+            .to_owned()
+    };
+    (text("name"), text("url"))
+}
+
+#[test]
+fn file_triggers_refuse_or_allow_uploads_and_deletes() {
+    let System { parse, seen, .. } = system();
+
+    // beforeSave refuses: code 130, nothing stored.
+    let (status, body) = parse.upload_file("refused-virus.txt", b"not this", None);
+    assert_eq!(
+        (status, body),
+        (400, json!({"code": 130, "error": FILE_REFUSED}))
+    );
+    assert_eq!(
+        stored_files(parse, "_refused-virus.txt"),
+        Vec::<String>::new()
+    );
+    let [refused] = &file_calls(seen, Trigger::BeforeSave, "refused-virus.txt")[..] else {
+        panic!("one beforeSave call expected");
+    };
+    assert_eq!(refused.file_size, Some(8));
+    assert!(seen
+        .files
+        .matching(|req| req.trigger == Trigger::AfterSave
+            && req.file.name().ends_with("_refused-virus.txt"))
+        .is_empty());
+
+    // Both allow: 201, stored; beforeSave sees the client's name and the size, afterSave
+    // the stored name and its url.
+    let (name, url) = upload(parse, "hello.txt", b"hello world");
+    assert!(
+        name.ends_with("_hello.txt") && name != "hello.txt",
+        "{name}"
+    );
+    assert!(parse.file_exists(&name), "{name} is not stored");
+    assert_eq!(parse.get_file(&name), (200, "hello world".to_owned()));
+    let [before_save] = &file_calls(seen, Trigger::BeforeSave, "hello.txt")[..] else {
+        panic!("one beforeSave call expected");
+    };
+    assert_eq!(before_save.file_size, Some(11));
+    assert_eq!(before_save.file.url(), None);
+    assert!(!before_save.master);
+    let [after_save] = &file_calls(seen, Trigger::AfterSave, &name)[..] else {
+        panic!("one afterSave call expected for {name}");
+    };
+    assert_eq!(after_save.file.url(), Some(url.as_str()));
+    assert_eq!(after_save.file_size, Some(11));
+
+    // afterSave refuses: the client gets code 130, but the file is stored (an orphan).
+    let (status, body) = parse.upload_file("orphan.txt", b"orphan", None);
+    assert_eq!(
+        (status, body),
+        (400, json!({"code": 130, "error": AFTER_SAVE_FILE_REFUSED}))
+    );
+    assert_eq!(
+        stored_files(parse, "_orphan.txt").len(),
+        1,
+        "Parse Server 9.10 stores a file whose afterSave failed"
+    );
+
+    // beforeDelete refuses: code 153, the file is kept.
+    let (kept, _) = upload(parse, "keep-me.txt", b"keep");
+    let (status, body) = parse.delete_file_master(&kept);
+    assert_eq!(
+        (status, body),
+        (400, json!({"code": 153, "error": FILE_KEPT}))
+    );
+    assert!(parse.file_exists(&kept), "{kept} was deleted");
+    assert!(file_calls(seen, Trigger::AfterDelete, &kept).is_empty());
+
+    // Both allow: deleted; afterDelete runs after the deletion.
+    let (status, body) = parse.delete_file_master(&name);
+    assert_eq!((status, body), (200, Value::Null));
+    assert!(!parse.file_exists(&name), "{name} is still stored");
+    assert_eq!(parse.get_file(&name).0, 404);
+    let [before_delete] = &file_calls(seen, Trigger::BeforeDelete, &name)[..] else {
+        panic!("one beforeDelete call expected for {name}");
+    };
+    assert!(before_delete.master);
+    assert_eq!(before_delete.file_size, None);
+    let [after_delete] = &file_calls(seen, Trigger::AfterDelete, &name)[..] else {
+        panic!("one afterDelete call expected for {name}");
+    };
+    assert_eq!(after_delete.file.url(), Some(url.as_str()));
+
+    // afterDelete refuses: code 153, but the file is gone already.
+    let (late, _) = upload(parse, "late-cleanup.txt", b"late");
+    let (status, body) = parse.delete_file_master(&late);
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"code": 153, "error": AFTER_DELETE_FILE_REFUSED})
+        )
+    );
+    assert!(!parse.file_exists(&late), "{late} is still stored");
+}
