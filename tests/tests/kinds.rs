@@ -28,6 +28,9 @@ use serde_json::{json, Value};
 
 use common::{client, create, error_141, keyed, register, serve, shared_parse, Recorder, KEY};
 
+/// How long a LiveQuery message may take to arrive.
+const WS_WAIT: Duration = Duration::from_secs(10);
+
 /// The header with which a test asks the find handlers to refuse a query.
 const DENY: &str = "X-Test-Deny";
 
@@ -876,4 +879,117 @@ fn file_triggers_refuse_or_allow_uploads_and_deletes() {
         )
     );
     assert!(!parse.file_exists(&late), "{late} is still stored");
+}
+
+// ---------------------------------------------------------------------------------------
+// LiveQuery: beforeConnect, beforeSubscribe, afterEvent
+// ---------------------------------------------------------------------------------------
+
+/// A websocket `error` message as Parse Server's LiveQuery server sends it.
+fn assert_ws_error(message: &Value, error: &str, request_id: Value) {
+    assert_eq!(message["op"], "error", "{message}");
+    assert_eq!(message["code"], 141, "{message}");
+    assert_eq!(message["error"], error, "{message}");
+    assert_eq!(message["reconnect"], false, "{message}");
+    assert_eq!(message["requestId"], request_id, "{message}");
+}
+
+#[test]
+fn before_connect_refuses_or_allows_a_live_query_connection() {
+    let System { parse, seen, .. } = system();
+    let (user, token) = sign_up(parse, "lq_connect_user", None);
+
+    let refused = parse.live_query_connect(
+        &json!({"op": "connect", "applicationId": parse.app_id(), "installationId": "blocked-installation"}),
+        None,
+    );
+    assert_ws_error(
+        &refused.expect_message(WS_WAIT),
+        CONNECT_REFUSED,
+        Value::Null,
+    );
+
+    let allowed = parse.live_query_connect(
+        &json!({"op": "connect", "applicationId": parse.app_id(), "installationId": "lq-allowed", "sessionToken": token}),
+        None,
+    );
+    allowed.expect_op("connected", WS_WAIT);
+
+    let calls = seen
+        .connect
+        .matching(|req| req.installation_id.as_deref() == Some("lq-allowed"));
+    let [call] = &calls[..] else {
+        panic!("one beforeConnect call expected: {calls:#?}");
+    };
+    assert!(!call.master);
+    assert_eq!(call.user.as_ref().map(|u| u.id()), Some(user.as_str()));
+    assert_eq!(call.session_token(), Some(token.as_str()));
+    assert!(!format!("{call:?}").contains(&token), "{call:?}");
+    assert_eq!(
+        seen.connect
+            .matching(|req| req.installation_id.as_deref() == Some("blocked-installation"))
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn before_subscribe_refuses_or_allows_a_subscription_and_sees_its_query() {
+    let System { parse, seen, .. } = system();
+
+    let refused = parse.live_query("LQSub", &json!({"forbidden": true}), None);
+    refused.expect_op("connected", WS_WAIT);
+    assert_ws_error(
+        &refused.expect_message(WS_WAIT),
+        SUBSCRIBE_REFUSED,
+        json!(1),
+    );
+
+    let where_ = json!({"score": {"$gt": 1}});
+    let allowed = parse.live_query("LQSub", &where_, None);
+    allowed.expect_op("connected", WS_WAIT);
+    let subscribed = allowed.expect_op("subscribed", WS_WAIT);
+    assert_eq!(subscribed["requestId"], 1, "{subscribed}");
+
+    let calls = seen.subscribe.matching(|_| true);
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    let call = calls
+        .iter()
+        .find(|req| Value::Object(req.query.r#where.clone()) == where_)
+        .unwrap_or_else(|| panic!("no call with {where_}: {calls:#?}"));
+    assert_eq!(call.class_name, "LQSub");
+    assert_eq!(call.query.class_name, "LQSub");
+    assert_eq!(call.request_id, Some(1));
+}
+
+#[test]
+fn after_event_refusal_replaces_the_event_by_an_error_for_the_subscriber() {
+    let System { parse, seen, .. } = system();
+    let subscriber = parse.live_query("LQEvent", &json!({}), None);
+    subscriber.expect_op("connected", WS_WAIT);
+    subscriber.expect_op("subscribed", WS_WAIT);
+
+    let shown = create(parse, "LQEvent", &json!({"n": 1, "hidden": false}));
+    let event = subscriber.expect_op("create", WS_WAIT);
+    assert_eq!(event["object"]["objectId"], json!(shown), "{event}");
+    assert_eq!(event["object"]["n"], 1, "{event}");
+
+    // Refused: the save itself went through, the subscriber gets an error instead.
+    let hidden = create(parse, "LQEvent", &json!({"n": 2, "hidden": true}));
+    assert_eq!(common::stored(parse, "LQEvent", &hidden)["n"], 2);
+    assert_ws_error(&subscriber.expect_message(WS_WAIT), EVENT_REFUSED, json!(1));
+
+    // The subscription goes on.
+    let next = create(parse, "LQEvent", &json!({"n": 3}));
+    let event = subscriber.expect_op("create", WS_WAIT);
+    assert_eq!(event["object"]["objectId"], json!(next), "{event}");
+
+    let calls = seen.event.matching(|_| true);
+    assert_eq!(calls.len(), 3, "{calls:#?}");
+    for (call, id) in calls.iter().zip([&shown, &hidden, &next]) {
+        assert_eq!(call.event, "create");
+        assert_eq!(call.object.class_name(), "LQEvent");
+        assert_eq!(call.object.id(), Some(id.as_str()));
+        assert!(call.original.is_none(), "{call:#?}");
+    }
 }
