@@ -58,9 +58,14 @@ pub(crate) struct Hooked {
 }
 
 impl Hooked {
+    /// The URL the hooks are served under: `http://127.0.0.1:<port>`.
+    pub(crate) fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// The URL Parse Server calls for `hook`.
     pub(crate) fn url(&self, hook: &Hook) -> String {
-        format!("http://{}{}", self.addr, hook.path())
+        format!("{}{}", self.base_url(), hook.path())
     }
 }
 
@@ -68,6 +73,16 @@ impl Hooked {
 /// loopback port, creates the classes of its triggers on `parse` and registers every hook
 /// with the master key.
 pub(crate) fn serve(parse: &ParseServer, server: Server, webhooks: Webhooks) -> Hooked {
+    let (hooked, hooks) = start(server, webhooks);
+    for hook in &hooks {
+        register(parse, &hooked, hook);
+    }
+    hooked
+}
+
+/// Starts `server` with `webhooks` as [`serve`] does, without registering anything;
+/// returns it with the hooks it serves.
+pub(crate) fn start(server: Server, webhooks: Webhooks) -> (Hooked, Vec<Hook>) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -90,14 +105,12 @@ pub(crate) fn serve(parse: &ParseServer, server: Server, webhooks: Webhooks) -> 
     hooked
         .runtime
         .spawn(bound.serve_until(std::future::pending::<()>()));
-    for hook in &hooks {
-        register(parse, &hooked, hook);
-    }
-    hooked
+    (hooked, hooks)
 }
 
 /// Registers `hook` (served by `hooked`) on `parse` with the master key. The class of a
-/// trigger must exist (see [`shared_parse`]), unless it is a system class.
+/// trigger must exist (see [`shared_parse`]), unless it is a system class or one of the
+/// pseudo-classes `@File` and `@Connect`.
 pub(crate) fn register(parse: &ParseServer, hooked: &Hooked, hook: &Hook) {
     let url = hooked.url(hook);
     let (status, body) = match hook {
@@ -109,7 +122,7 @@ pub(crate) fn register(parse: &ParseServer, hooked: &Hooked, hook: &Hook) {
             class_name,
             trigger,
         } => {
-            if !class_name.starts_with('_') {
+            if !class_name.starts_with(['_', '@']) {
                 let (status, body) = parse.get_master(&format!("/schemas/{class_name}"));
                 assert_eq!(
                     status, 200,
