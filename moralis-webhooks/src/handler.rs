@@ -45,6 +45,10 @@ pub(crate) trait Kind: Send + 'static {
     /// What decoding keeps for the reply besides the request (a beforeSave's original).
     type Kept: Send + 'static;
 
+    /// Whether this kind serves a pseudo-class (`@File`, `@Connect`), which the kinds of
+    /// ordinary classes must not be registered for.
+    const PSEUDO_CLASS: bool = false;
+
     /// Decodes a call; `Err` is the outcome to answer instead of running the handler.
     fn decode(invocation: &Invocation) -> Result<(Self::Request, Self::Kept), Outcome>;
 

@@ -40,15 +40,40 @@
 //!
 //! # Handlers
 //!
-//! | attribute | request | return |
-//! |---|---|---|
-//! | `#[cloud_function("name")]` | [`FunctionRequest`], or `FunctionRequest<P>` with typed params | `Result<T, E>`, `T: Serialize` |
-//! | `#[before_save("Class")]` | [`TriggerRequest`] | `Result<ParseObject, E>` (changed object) or `Result<(), E>` (unchanged) |
-//! | `#[after_save("Class")]`, `#[before_delete("Class")]`, `#[after_delete("Class")]` | [`TriggerRequest`] | `Result<(), E>` or `()` |
+//! Every kind of hook Parse Server 9 calls over a webhook has an attribute and a request
+//! type, and a return type that can say only what Parse Server honours for that kind:
 //!
-//! `E` is [`Error`] or anything that converts into it. Each attribute is sugar for a
-//! method of [`Webhooks`], which registers handlers without macros. Handlers stay ordinary
-//! functions you can call in tests.
+//! | attribute | request | return | on `Err`, the client gets |
+//! |---|---|---|---|
+//! | `#[cloud_function("name")]` | [`FunctionRequest`], or `FunctionRequest<P>` with typed params | `Result<T, E>`, `T: Serialize` | 141 and the message |
+//! | `#[before_save("Class")]` | [`TriggerRequest`] | `Result<ParseObject, E>` (changed object) or `Result<(), E>` | 141; nothing saved |
+//! | `#[after_save("Class")]`, `#[after_delete("Class")]` | [`TriggerRequest`] | `Result<(), E>` or `()` | 141, although the write happened |
+//! | `#[before_delete("Class")]` | [`TriggerRequest`] | `Result<(), E>` or `()` | 141; nothing deleted |
+//! | `#[before_find("Class")]` | [`FindRequest`] | `Result<(), E>` or `()` | 141; the find, get or count is refused |
+//! | `#[after_find("Class")]` | [`AfterFindRequest`] | `Result<(), E>` or `()` | 141; the results are withheld |
+//! | `#[before_login]` | [`LoginRequest`] | `Result<(), E>` or `()` | 141; no session |
+//! | `#[after_login]` | [`LoginRequest`] | `Result<(), E>` or `()` | 141, **but the session was created** and stays |
+//! | `#[after_logout]` | [`LogoutRequest`] | `Result<(), E>` or `()` | 141; the session is gone anyway |
+//! | `#[before_password_reset_request]` | [`PasswordResetRequest`] | `Result<(), E>` or `()` | 141; no email |
+//! | `#[before_save_file]` | [`FileRequest`] | `Result<(), E>` or `()` | 130; not stored |
+//! | `#[after_save_file]` | [`FileRequest`] | `Result<(), E>` or `()` | 130, **but the file is stored** and stays |
+//! | `#[before_delete_file]` | [`FileRequest`] | `Result<(), E>` or `()` | 153; the file is kept |
+//! | `#[after_delete_file]` | [`FileRequest`] | `Result<(), E>` or `()` | 153; the file is gone anyway |
+//! | `#[before_connect]` | [`ConnectRequest`] | `Result<(), E>` or `()` | a websocket `error` (141); not connected |
+//! | `#[before_subscribe("Class")]` | [`SubscribeRequest`] | `Result<(), E>` or `()` | a websocket `error` (141); not subscribed |
+//! | `#[after_event("Class")]` | [`EventRequest`] | `Result<(), E>` or `()` | a websocket `error` (141) instead of the event |
+//!
+//! `E` is [`Error`] or anything that converts into it. Through a webhook, the kinds other
+//! than functions and beforeSave cannot change what Parse Server does, only refuse it:
+//! Parse Server ignores (or, for afterFind, crashes on) any value they send back, so the
+//! framework answers `{}` or the error. The classes Parse Server fixes are implied (`_User`
+//! for login and password reset, `_Session` for logout, `@File` for files, `@Connect` for
+//! beforeConnect); the class restrictions it enforces, and `@Config` hooks (never called
+//! over a webhook; while one is registered every `PUT /config` fails), are compile errors.
+//!
+//! Each attribute is sugar for a method of [`Webhooks`], which registers handlers without
+//! macros (any [`Handler`]: an async fn, or a closure with its argument's type written
+//! out). Handlers stay ordinary functions you can call in tests.
 //!
 //! Triggers on `_User`, `_Installation` and `_Role` work: Parse Server accepts and calls
 //! them, although the Parse.com and Moralis documentation said otherwise. A `_User`

@@ -83,7 +83,7 @@ impl fmt::Display for Hook {
                 trigger,
             } => match class_name.as_str() {
                 FILE_CLASS => write!(f, "{trigger} trigger of files (`@File`)"),
-                CONNECT_CLASS => write!(f, "LiveQuery {trigger} trigger"),
+                CONNECT_CLASS => write!(f, "{trigger} trigger of LiveQuery (`@Connect`)"),
                 _ => write!(f, "{trigger} trigger of class `{class_name}`"),
             },
         }
@@ -127,6 +127,8 @@ struct Entry {
     handler: Erased,
     location: Location,
     settings: HandlerSettings,
+    /// Whether the handler's kind serves a pseudo-class (`@File`, `@Connect`).
+    pseudo_class: bool,
 }
 
 /// Settings of one handler, given with [`Webhooks::with`] (or in its attribute).
@@ -191,7 +193,12 @@ pub struct Webhooks {
 macro_rules! register {
     ($webhooks:expr, $kind:ty, $hook:expr, $handler:expr) => {{
         let location = Location::caller();
-        $webhooks.add($hook, Erased::new::<$kind, _, _>($handler), location)
+        $webhooks.add(
+            $hook,
+            Erased::new::<$kind, _, _>($handler),
+            location,
+            <$kind as crate::handler::Kind>::PSEUDO_CLASS,
+        )
     }};
 }
 
@@ -365,12 +372,13 @@ trigger_methods! {
 }
 
 impl Webhooks {
-    fn add(mut self, hook: Hook, handler: Erased, location: Location) -> Self {
+    fn add(mut self, hook: Hook, handler: Erased, location: Location, pseudo_class: bool) -> Self {
         self.entries.push(Entry {
             hook,
             handler,
             location,
             settings: HandlerSettings::default(),
+            pseudo_class,
         });
         self
     }
@@ -457,7 +465,13 @@ impl Registry {
                 Hook::Trigger {
                     class_name,
                     trigger,
-                } => check_class_name(class_name, trigger.as_str()),
+                } => match class_name.as_str() {
+                    FILE_CLASS | CONNECT_CLASS if !entry.pseudo_class => Err(format!(
+                        "`{class_name}` hooks have methods of their own \
+                         (`before_save_file`, ..., `before_connect`)"
+                    )),
+                    _ => check_class_name(class_name, trigger.as_str()),
+                },
             };
             if let Err(why) = checked {
                 problems.push(format!(
@@ -555,6 +569,28 @@ mod tests {
         assert!(all.contains("afterSave trigger of class `GameScore` has two handlers"));
         assert!(all.contains("namespaces"));
         assert!(all.contains("_Session"));
+    }
+
+    #[test]
+    fn pseudo_classes_need_their_own_methods() {
+        async fn upload(_: FileRequest) {}
+        let webhooks = Webhooks::new()
+            .before_save("@File", |_: TriggerRequest| async {})
+            .after_save("@Config", audit)
+            .before_find("@Connect", |_: FindRequest| async {})
+            .before_save_file(upload);
+        let Err(ServeError::InvalidHandlers { problems }) = Registry::build(webhooks) else {
+            panic!("pseudo-classes through the methods of ordinary classes must be refused");
+        };
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        let own_methods = problems
+            .iter()
+            .filter(|p| p.contains("methods of their own"));
+        assert_eq!(own_methods.count(), 2, "{problems:#?}");
+        assert!(
+            problems.iter().any(|p| p.contains("PUT /config")),
+            "{problems:#?}"
+        );
     }
 
     #[test]

@@ -150,7 +150,7 @@ impl<T: TriggerOutput> Returns<ObjectTrigger> for T {
 /// The kinds whose success Parse Server ignores, so that they answer `{}` or an error,
 /// whatever the handler returns: one line each.
 macro_rules! empty_reply_kind {
-    ($(#[$doc:meta])* $kind:ident => $request:ty, $decode:path) => {
+    ($(#[$doc:meta])* $kind:ident => $request:ty, $decode:path $(, $pseudo:literal)?) => {
         $(#[$doc])*
         pub(crate) struct $kind;
 
@@ -158,6 +158,7 @@ macro_rules! empty_reply_kind {
             type Request = $request;
             type Value = ();
             type Kept = ();
+            $(const PSEUDO_CLASS: bool = $pseudo;)?
 
             fn decode(invocation: &Invocation) -> Result<($request, ()), Outcome> {
                 let body: Body<'_> = decode_body(&invocation.body).map_err(Outcome::BadRequest)?;
@@ -204,11 +205,11 @@ empty_reply_kind!(
 );
 empty_reply_kind!(
     /// The four file triggers (`@File`).
-    FileTrigger => FileRequest, file::decode_file
+    FileTrigger => FileRequest, file::decode_file, true
 );
 empty_reply_kind!(
     /// LiveQuery's beforeConnect (`@Connect`).
-    Connect => ConnectRequest, live_query::decode_connect
+    Connect => ConnectRequest, live_query::decode_connect, true
 );
 empty_reply_kind!(
     /// LiveQuery's beforeSubscribe of a class.
