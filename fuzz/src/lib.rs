@@ -16,11 +16,13 @@ use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use moralis_webhooks::{
-    App, Error, FunctionRequest, ParseObject, Server, TriggerRequest, Webhooks,
+    App, Error, FunctionRequest, HandlerSettings, ParseObject, Server, TriggerRequest, Webhooks,
 };
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
+
+mod estimate;
 
 /// The webhook key both apps accept.
 pub const KEY: &str = "fuzz-key-1";
@@ -469,7 +471,7 @@ async fn other_trigger(kind: Kind, req: TriggerRequest) -> Result<(), Error> {
     let script = script();
     read_request(&req, &script);
     let mut object = req.object.clone();
-    let mut model = Model::new(true);
+    let mut model = Model::other_request();
     for op in &script.ops {
         if let Err(error) = apply(&mut object, &mut model, *op, req.original.as_ref()) {
             expect(Expected::Error(error.client_message().to_owned()));
@@ -490,7 +492,7 @@ async fn before_save(req: TriggerRequest) -> Result<Option<ParseObject>, Error> 
     let original: Option<Map<String, Value>> = req.original.as_ref().map(fields);
     let original_object = req.original.clone();
     let mut object = req.object;
-    let mut model = Model::new(true);
+    let mut model = Model::save_request();
     for op in &script.ops {
         if let Err(error) = apply(&mut object, &mut model, *op, original_object.as_ref()) {
             expect(Expected::Error(error.client_message().to_owned()));
@@ -502,12 +504,13 @@ async fn before_save(req: TriggerRequest) -> Result<Option<ParseObject>, Error> 
     }
     match script.mode {
         Mode::Unchanged => {
-            expect(Expected::NoChange);
+            // `object` is dropped on return: changed, it goes back to the framework.
+            expect(model.expected_without_object(&object, original.as_ref()));
             Ok(None)
         }
         Mode::Rebuilt => {
             let rebuilt = ParseObject::from_map(object.into_map());
-            let model = Model::new(false);
+            let model = Model::built();
             expect(model.expected(&rebuilt, original.as_ref()));
             Ok(Some(rebuilt))
         }
@@ -608,48 +611,105 @@ fn mentions(value: &Value) -> bool {
 /// own record.
 struct Model {
     from_request: bool,
+    /// Whether reads of pending operations estimate over the request's `original`: true
+    /// for a beforeSave request's object and its copies.
+    linked: bool,
+    /// Whether the object goes back to the framework when the handler drops it changed:
+    /// a beforeSave request's object, until `*object = object.clone()` lets it go (a copy
+    /// never does).
+    attached: bool,
     edited: BTreeSet<String>,
+    /// The request's object as the framework got it back when it was let go changed, and
+    /// the edits made to it by then.
+    handed_back: Option<(ParseObject, BTreeSet<String>)>,
 }
 
 impl Model {
-    fn new(from_request: bool) -> Self {
+    /// For the object of a beforeSave request.
+    fn save_request() -> Self {
         Model {
-            from_request,
+            from_request: true,
+            linked: true,
+            attached: true,
             edited: BTreeSet::new(),
+            handed_back: None,
+        }
+    }
+
+    /// For the object of another request: nothing is saved from it.
+    fn other_request() -> Self {
+        Model {
+            linked: false,
+            attached: false,
+            ..Model::save_request()
+        }
+    }
+
+    /// For an object the handler built.
+    fn built() -> Self {
+        Model {
+            from_request: false,
+            ..Model::other_request()
         }
     }
 
     /// The reply the framework must send for `object` returned from a beforeSave.
     fn expected(&self, object: &ParseObject, original: Option<&Map<String, Value>>) -> Expected {
-        if self.from_request && self.edited.is_empty() {
-            return Expected::NoChange;
+        expected_reply(object, self.from_request, &self.edited, original)
+    }
+
+    /// The reply the framework must send when a beforeSave handler that worked on
+    /// `object`, the request's, returns `()`: the changes it made are saved too.
+    fn expected_without_object(
+        &self,
+        object: &ParseObject,
+        original: Option<&Map<String, Value>>,
+    ) -> Expected {
+        if self.attached {
+            return self.expected(object, original);
         }
-        let mut fields = BTreeMap::new();
-        for (key, value) in object.iter() {
-            if SERVER_KEYS.contains(&key) {
-                continue;
-            }
-            if let Some(original) = original {
-                let changed = original.get(key) != Some(value);
-                if key == "objectId" || !(changed || self.edited.contains(key)) {
-                    continue;
-                }
-            }
-            fields.insert(key.to_owned(), value.clone());
+        match &self.handed_back {
+            Some((object, edited)) => expected_reply(object, true, edited, original),
+            None => Expected::NoChange,
+        }
+    }
+}
+
+/// The reply to a beforeSave that returned `object` with these `edited` keys.
+fn expected_reply(
+    object: &ParseObject,
+    from_request: bool,
+    edited: &BTreeSet<String>,
+    original: Option<&Map<String, Value>>,
+) -> Expected {
+    if from_request && edited.is_empty() {
+        return Expected::NoChange;
+    }
+    let mut fields = BTreeMap::new();
+    for (key, value) in object.iter() {
+        if SERVER_KEYS.contains(&key) {
+            continue;
         }
         if let Some(original) = original {
-            for key in &self.edited {
-                if !object.contains_key(key)
-                    && original.contains_key(key)
-                    && !SERVER_KEYS.contains(&key.as_str())
-                    && key != "objectId"
-                {
-                    fields.insert(key.clone(), json!({"__op": "Delete"}));
-                }
+            let changed = original.get(key) != Some(value);
+            if key == "objectId" || !(changed || edited.contains(key)) {
+                continue;
             }
         }
-        Expected::Fields(fields)
+        fields.insert(key.to_owned(), value.clone());
     }
+    if let Some(original) = original {
+        for key in edited {
+            if !object.contains_key(key)
+                && original.contains_key(key)
+                && !SERVER_KEYS.contains(&key.as_str())
+                && key != "objectId"
+            {
+                fields.insert(key.clone(), json!({"__op": "Delete"}));
+            }
+        }
+    }
+    Expected::Fields(fields)
 }
 
 const KEYS: [&str; 20] = [
@@ -783,7 +843,7 @@ fn apply(
                 None => {}
             }
         }
-        5 => typed_reads(object, &key),
+        5 => typed_reads(object, &key, if model.linked { original } else { None }),
         6 => {
             let pending = object.pending_op(&key);
             let expected = object
@@ -818,8 +878,17 @@ fn apply(
         8 => accessors(object),
         9 => check_debug(object),
         10 => {
-            // A clone keeps the record of edits.
-            *object = object.clone();
+            // A clone keeps the record of edits (and what pending operations read over),
+            // not the way back to the framework: the assignment lets the request's object
+            // go, and the framework keeps it if it was changed.
+            let copy = object.clone();
+            if model.attached {
+                model.attached = false;
+                if !model.edited.is_empty() {
+                    model.handed_back = Some((copy.clone(), model.edited.clone()));
+                }
+            }
+            *object = copy;
         }
         11 => {
             // `?` on a typed read: the client gets the message.
@@ -839,7 +908,8 @@ fn apply(
     Ok(())
 }
 
-fn typed_reads(object: &ParseObject, key: &str) {
+/// Typed reads of field `key`; `linked` is the stored object pending operations read over.
+fn typed_reads(object: &ParseObject, key: &str, linked: Option<&ParseObject>) {
     fn read<T: serde::de::DeserializeOwned>(object: &ParseObject, key: &str) {
         if let Err(error) = object.get::<T>(key) {
             let message = error.client_message();
@@ -863,12 +933,18 @@ fn typed_reads(object: &ParseObject, key: &str) {
     read::<BTreeMap<String, Value>>(object, key);
     read::<Typed>(object, key);
     read::<Choice>(object, key);
+    // `get_raw`, or over a pending operation Parse's estimate of the value it stores.
+    let want = estimate::read_value(
+        object.get_raw(key),
+        linked.and_then(|stored| stored.get_raw(key)),
+    );
     match object.get::<Value>(key) {
         Ok(value) => {
-            if Some(&value) != object.get_raw(key)
-                && !(value.is_null() && object.get_raw(key).is_none())
-            {
-                problem(format!("get::<Value> `{key}` differs from get_raw"));
+            if value != want {
+                problem(format!(
+                    "get::<Value> `{key}` is {value}, expected {want} (raw {:?})",
+                    object.get_raw(key)
+                ));
             }
         }
         Err(error) => problem(format!("get::<Value> `{key}` failed: {error}")),
@@ -917,17 +993,25 @@ fn webhooks() -> Webhooks {
         .cloud_function("hello", echo)
         .cloud_function("ÄÖÜ", echo)
         .cloud_function("v2:price", echo)
-        .cloud_function("typed", typed)
         // Its own timeout, shorter than the server's.
-        .timeout(Duration::from_millis(1500));
+        .with(
+            HandlerSettings::new().timeout(Duration::from_millis(1500)),
+            |w| w.cloud_function("typed", typed),
+        );
     for class in CLASSES {
         webhooks = webhooks
             .before_save(class, before_save)
-            .after_save(class, |req| other_trigger(Kind::AfterSave, req));
+            .after_save(class, |req: TriggerRequest| {
+                other_trigger(Kind::AfterSave, req)
+            });
     }
     webhooks
-        .before_delete("GameScore", |req| other_trigger(Kind::BeforeDelete, req))
-        .after_delete("GameScore", |req| other_trigger(Kind::AfterDelete, req))
+        .before_delete("GameScore", |req: TriggerRequest| {
+            other_trigger(Kind::BeforeDelete, req)
+        })
+        .after_delete("GameScore", |req: TriggerRequest| {
+            other_trigger(Kind::AfterDelete, req)
+        })
 }
 
 // ---- the checks -----------------------------------------------------------------------------

@@ -428,7 +428,7 @@ impl Server {
                 message: "no Parse Server to register with".to_owned(),
             });
         };
-        register(&registrar, &app).await
+        Ok(registrar.register_logged(app.hooks()).await?)
     }
 
     /// Checks everything and opens the listening socket, without serving yet: useful to
@@ -478,32 +478,6 @@ fn public_path(public_url: &str) -> String {
         .parse::<http::Uri>()
         .map(|uri| uri.path().trim_end_matches('/').to_owned())
         .unwrap_or_default()
-}
-
-/// Registers the app's hooks and logs what changed.
-pub(crate) async fn register(registrar: &Registrar, app: &App) -> Result<Report, ServeError> {
-    let report = registrar.register(app.hooks()).await?;
-    for server in &report.servers {
-        let url = &server.parse_server_url;
-        for (what, hooks) in [
-            ("created", &server.created),
-            ("moved", &server.moved),
-            ("reloaded", &server.reloaded),
-            ("pruned", &server.pruned),
-            ("repaired", &server.repaired),
-        ] {
-            for hook in hooks {
-                tracing::info!("{what} {hook} on Parse Server {url}");
-            }
-        }
-        if !server.unchanged.is_empty() {
-            tracing::info!(
-                "{} hooks already registered on Parse Server {url}",
-                server.unchanged.len()
-            );
-        }
-    }
-    Ok(report)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
+use percent_encoding::percent_decode_str;
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 use tracing::field::Empty;
@@ -545,23 +545,4 @@ fn json(status: StatusCode, body: Bytes) -> Response<Bytes> {
 /// A transport-level refusal: an HTTP error status with `{"error": "<message>"}`.
 pub(crate) fn json_error(status: StatusCode, message: &str) -> Response<Bytes> {
     json(status, reply::error(message).into())
-}
-
-/// Characters escaped in a path segment of a hook URL.
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'?')
-    .add(b'<')
-    .add(b'>')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
-
-/// Percent-encodes a name for use as one URL path segment.
-pub(crate) fn encode_segment(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
 }

@@ -32,8 +32,8 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use serde_json::{json, Value};
 
-use crate::dispatch::encode_segment;
 use crate::error::error_chain;
+use crate::registry::encode_segment;
 use crate::Hook;
 
 /// How long one request to Parse Server may take.
@@ -340,6 +340,32 @@ impl Registrar {
         };
         let repaired = first.settle(&desired).await?;
         report.servers[0].repaired = repaired;
+        Ok(report)
+    }
+
+    /// Registers `hooks` and logs what changed.
+    pub(crate) async fn register_logged(&self, hooks: &[Hook]) -> Result<Report, RegisterError> {
+        let report = self.register(hooks).await?;
+        for server in &report.servers {
+            let url = &server.parse_server_url;
+            for (what, hooks) in [
+                ("created", &server.created),
+                ("moved", &server.moved),
+                ("reloaded", &server.reloaded),
+                ("pruned", &server.pruned),
+                ("repaired", &server.repaired),
+            ] {
+                for hook in hooks {
+                    tracing::info!("{what} {hook} on Parse Server {url}");
+                }
+            }
+            if !server.unchanged.is_empty() {
+                tracing::info!(
+                    "{} hooks already registered on Parse Server {url}",
+                    server.unchanged.len()
+                );
+            }
+        }
         Ok(report)
     }
 

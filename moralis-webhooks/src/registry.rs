@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::de::DeserializeOwned;
 
 use crate::handler::{BeforeSaveOutput, Erased, FunctionOutput, Handler, TriggerOutput};
@@ -61,15 +62,12 @@ impl Hook {
     pub fn path(&self) -> String {
         match self {
             Hook::Function { name } => {
-                format!("/functions/{}", crate::dispatch::encode_segment(name))
+                format!("/functions/{}", encode_segment(name))
             }
             Hook::Trigger {
                 class_name,
                 trigger,
-            } => format!(
-                "/triggers/{}/{trigger}",
-                crate::dispatch::encode_segment(class_name)
-            ),
+            } => format!("/triggers/{}/{trigger}", encode_segment(class_name)),
         }
     }
 }
@@ -531,6 +529,25 @@ impl Registry {
     pub(crate) fn hooks(&self) -> &[Hook] {
         &self.hooks
     }
+}
+
+/// Characters escaped in a path segment of a hook URL.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'?')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// Percent-encodes a name for use as one URL path segment.
+pub(crate) fn encode_segment(segment: &str) -> String {
+    utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
 #[cfg(test)]

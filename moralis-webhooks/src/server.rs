@@ -98,7 +98,11 @@ impl BoundServer {
             let app = Arc::clone(&app);
             async move {
                 match registrar {
-                    Some(registrar) => crate::config::register(&registrar, &app).await.map(drop),
+                    Some(registrar) => registrar
+                        .register_logged(app.hooks())
+                        .await
+                        .map(drop)
+                        .map_err(ServeError::from),
                     None => Ok(()),
                 }
             }
