@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::{Method, Request};
 use libfuzzer_sys::fuzz_target;
 use moralis_webhooks_fuzz::{
-    apps, check, debug_print, sentinel_public, Script, Sent, KEY, OTHER_KEY, PREFIX,
+    apps, check, debug_print, has_escapes, sentinel_public, Script, Sent, KEY, OTHER_KEY, PREFIX,
 };
 
 const PATHS: &[&str] = &[
@@ -100,6 +100,7 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     script.sentinel_public = sentinel_public(body);
+    script.escapes = has_escapes(body);
     let mut builder = Request::builder()
         .method(method.clone())
         .uri(uri.as_slice())

@@ -10,14 +10,16 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::FutureExt;
-use http::header::{ALLOW, CONTENT_TYPE};
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use percent_encoding::percent_decode_str;
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 use tracing::field::Empty;
 use tracing::Instrument;
 
+use crate::error::error_chain;
 use crate::handler::{Invocation, Outcome};
 use crate::names::{check_class_name, check_function_name};
 use crate::registry::{Registry, Route};
@@ -135,7 +137,7 @@ impl App {
     /// `/livez` is 200 while the process runs; `/readyz` is 200 while serving and 503
     /// while starting (registering with Parse Server) and draining. Neither says anything
     /// about the hooks.
-    pub(crate) fn health_check(&self, method: &Method, path: &str) -> Option<Response<Bytes>> {
+    fn health_check(&self, method: &Method, path: &str) -> Option<Response<Bytes>> {
         let ready = match path {
             "/livez" => None,
             "/readyz" => Some(self.health()),
@@ -200,27 +202,83 @@ impl App {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(demo());
     /// ```
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        self.serve(request.map(Full::new), None).await
+    }
+
+    /// The one pipeline every request goes through, from the HTTP server or
+    /// [`handle`](Self::handle): health checks, size and key checks, routing, reading the
+    /// body (within the body limit, and the read timeout when there is one), the handler
+    /// call and its reply.
+    pub(crate) async fn serve<B>(
+        &self,
+        request: Request<B>,
+        read_timeout: Option<Duration>,
+    ) -> Response<Bytes>
+    where
+        B: hyper::body::Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let (parts, body) = request.into_parts();
         if let Some(response) = self.health_check(&parts.method, parts.uri.path()) {
             return response;
         }
         let route = match self.route(&parts.method, &parts.uri, &parts.headers) {
             Ok(route) => route,
+            Err(refusal) if refusal.is_unserved_hook() => {
+                // Answered with 200, so the connection stays in use: read the call first.
+                let _ = self.read_body(body, read_timeout).await;
+                return refusal.into_response();
+            }
             Err(refusal) => return refusal.into_response(),
         };
-        if body.len() > self.limits.body_limit {
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > self.limits.body_limit as u64) {
             return self.too_large();
         }
-        self.call(route, body).await
+        match self.read_body(body, read_timeout).await {
+            Some(Ok(body)) => self.call(route, body).await,
+            Some(Err(error)) if error.is::<LengthLimitError>() => self.too_large(),
+            // hyper's own message ("error reading a body from connection") does not say
+            // what was wrong; its source does.
+            Some(Err(error)) => json_error(
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the request body: {}", error_chain(&*error)),
+            ),
+            None => Refusal::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {}",
+                    seconds(read_timeout.unwrap_or_default())
+                ),
+            )
+            .into_response(),
+        }
+    }
+
+    /// The body, read within the body limit; `None` when the read timeout ran out first.
+    async fn read_body<B>(
+        &self,
+        body: B,
+        read_timeout: Option<Duration>,
+    ) -> Option<Result<Bytes, Box<dyn std::error::Error + Send + Sync>>>
+    where
+        B: hyper::body::Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let reading = Limited::new(body, self.limits.body_limit).collect();
+        let collected = match read_timeout {
+            Some(limit) => tokio::time::timeout(limit, reading).await.ok()?,
+            None => reading.await,
+        };
+        Some(collected.map(|collected| collected.to_bytes()))
     }
 
     /// Checks the request's size and key, then finds the handler for this method and path.
-    pub(crate) fn route(
-        &self,
-        method: &Method,
-        uri: &Uri,
-        headers: &HeaderMap,
-    ) -> Result<&Route, Refusal> {
+    fn route(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<&Route, Refusal> {
         check_size(uri, headers)?;
         self.check_key(headers)?;
         let found = self.find(uri.path());
@@ -336,7 +394,7 @@ impl App {
         }
     }
 
-    pub(crate) fn too_large(&self) -> Response<Bytes> {
+    fn too_large(&self) -> Response<Bytes> {
         json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!(
@@ -348,7 +406,7 @@ impl App {
 
     /// Runs the handler of `route` on `body` and turns its outcome into the reply, in a
     /// span that records the hook, the object id, the outcome and the duration.
-    pub(crate) async fn call(&self, route: &Route, body: Bytes) -> Response<Bytes> {
+    async fn call(&self, route: &Route, body: Bytes) -> Response<Bytes> {
         // At DEBUG: a span per call costs a subscriber that records it at INFO more than
         // the rest of a small call. Warnings and errors name the hook themselves.
         let span = tracing::debug_span!(

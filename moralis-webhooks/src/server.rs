@@ -18,9 +18,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH};
-use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http::header::CONNECTION;
+use http::{HeaderValue, Request, Response};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -30,8 +30,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::dispatch::{json_error, seconds, App, Health, Refusal};
-use crate::error::error_chain;
+use crate::dispatch::{App, Health};
 use crate::{Registrar, ServeError};
 
 /// The transport's own settings.
@@ -336,57 +335,13 @@ fn announce(addr: SocketAddr, app: &App) {
     }
 }
 
-/// Reads one request (within the body limit and the read timeout) and answers it through
-/// the app.
+/// Answers one request through the app's pipeline, with the read timeout.
 async fn serve_http(
     app: &App,
     request: Request<Incoming>,
     read_timeout: Duration,
 ) -> Response<Full<Bytes>> {
-    let (parts, body) = request.into_parts();
-    let mut response = if let Some(response) = app.health_check(&parts.method, parts.uri.path()) {
-        response
-    } else {
-        match app.route(&parts.method, &parts.uri, &parts.headers) {
-            Err(refusal) if refusal.is_unserved_hook() => {
-                // Answered with 200, so the connection stays in use: read the call first.
-                let reading = Limited::new(body, app.body_limit()).collect();
-                let _ = tokio::time::timeout(read_timeout, reading).await;
-                refusal.into_response()
-            }
-            Err(refusal) => refusal.into_response(),
-            Ok(route) => {
-                let declared = parts
-                    .headers
-                    .get(CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok());
-                if declared.is_some_and(|length| length > app.body_limit() as u64) {
-                    app.too_large()
-                } else {
-                    let reading = Limited::new(body, app.body_limit()).collect();
-                    match tokio::time::timeout(read_timeout, reading).await {
-                        Ok(Ok(collected)) => app.call(route, collected.to_bytes()).await,
-                        Ok(Err(error)) if error.is::<LengthLimitError>() => app.too_large(),
-                        // hyper's own message ("error reading a body from connection") does
-                        // not say what was wrong; its source does.
-                        Ok(Err(error)) => json_error(
-                            StatusCode::BAD_REQUEST,
-                            &format!("cannot read the request body: {}", error_chain(&*error)),
-                        ),
-                        Err(_) => Refusal::new(
-                            StatusCode::REQUEST_TIMEOUT,
-                            format!(
-                                "the request body did not arrive within {}",
-                                seconds(read_timeout)
-                            ),
-                        )
-                        .into_response(),
-                    }
-                }
-            }
-        }
-    };
+    let mut response = app.serve(request, Some(read_timeout)).await;
     if app.health() == Health::Draining {
         // Clients stop reusing this connection, so none is closed under a call.
         response
