@@ -958,9 +958,8 @@ fn typed_reads(object: &ParseObject, key: &str, linked: Option<&ParseObject>, es
     );
     match object.get::<Value>(key) {
         Ok(value) => {
-            let unestimated = escapes
-                && object.pending_op(key).is_some()
-                && Some(&value) == object.get_raw(key);
+            let unestimated =
+                escapes && object.pending_op(key).is_some() && Some(&value) == object.get_raw(key);
             if value != want && !unestimated {
                 problem(format!(
                     "get::<Value> `{key}` is {value}, expected {want} (raw {:?})",
