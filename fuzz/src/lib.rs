@@ -23,6 +23,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
 mod estimate;
+mod routes;
+
+pub use routes::{route, Route};
 
 /// The webhook key both apps accept.
 pub const KEY: &str = "fuzz-key-1";
@@ -1169,13 +1172,54 @@ fn check_inner(sent: &Sent<'_>, response: &Response<Bytes>, record: &Record) -> 
             return Err(format!("a request without the right key got {status}"));
         }
     }
+    let limit = if sent.b { SMALL_BODY_LIMIT } else { usize::MAX };
+    let post = sent.method == Method::POST;
     if record.calls > 0 {
-        if sent.method != Method::POST {
+        if !post {
             return Err(format!("a {} request reached a handler", sent.method));
         }
-        let limit = if sent.b { SMALL_BODY_LIMIT } else { usize::MAX };
         if sent.body.len() > limit {
             return Err("a body over the limit reached a handler".to_owned());
+        }
+    }
+
+    // Where a keyed request goes.
+    let route = routes::route(sent.path, sent.b);
+    if key_ok {
+        let want = match &route {
+            Route::NotFound => Some(StatusCode::NOT_FOUND),
+            Route::Served(_) | Route::Unserved(_) if !post => Some(StatusCode::METHOD_NOT_ALLOWED),
+            Route::Unserved(_) => Some(StatusCode::OK),
+            Route::Served(_) if sent.body.len() > limit => Some(StatusCode::PAYLOAD_TOO_LARGE),
+            // 200, or 400 for a body that is not a call of the hook.
+            Route::Served(_) => None,
+        };
+        if want.is_some_and(|want| want != status) {
+            return Err(format!("{route:?} answered {status}, expected {want:?}"));
+        }
+        if let (Route::Served(kind), Some(called)) = (&route, record.kind) {
+            if *kind != called {
+                return Err(format!(
+                    "the route of a {kind:?} reached a {called:?} handler"
+                ));
+            }
+        }
+        if let Route::Unserved(names) = &route {
+            if post {
+                if record.calls > 0 {
+                    return Err("an unserved hook reached a handler".to_owned());
+                }
+                let message = single_string(&fields, "error")?;
+                let names_it = message.starts_with("the ")
+                    && message.ends_with(routes::NOT_SERVED)
+                    && names.iter().all(|name| message.contains(name.as_str()));
+                if !names_it {
+                    return Err(format!(
+                        "an unserved hook's reply does not name it ({names:?})"
+                    ));
+                }
+                return Ok(());
+            }
         }
     }
 
@@ -1212,9 +1256,14 @@ fn check_inner(sent: &Sent<'_>, response: &Response<Bytes>, record: &Record) -> 
         _ => return Err("a 200 reply that is neither success, {} nor error".to_owned()),
     };
     if record.calls == 0 {
-        // Only a typed-params failure answers 200 without running the handler.
-        return match reply {
-            Reply::Error(message) if message.contains("parameter") => Ok(()),
+        // Only a function whose params do not decode answers 200 without running its
+        // handler (unserved hooks are checked above).
+        return match (&route, reply) {
+            (Route::Served(Kind::Echo | Kind::Typed), Reply::Error(message))
+                if message.contains("parameter") =>
+            {
+                Ok(())
+            }
             _ => Err("a 200 reply other than a parameter error without a handler call".to_owned()),
         };
     }
