@@ -87,7 +87,16 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     fn from(error: E) -> Self {
-        Error::internal(error)
+        let error: Box<dyn std::error::Error + Send + Sync> = Box::new(error);
+        // The crate's own errors about a value the client may fix are for the client.
+        let error = match error.downcast::<crate::types::InvalidValue>() {
+            Ok(invalid) => return Error::new(invalid.to_string()),
+            Err(other) => other,
+        };
+        match error.downcast::<crate::types::InvalidDate>() {
+            Ok(invalid) => Error::new(invalid.to_string()),
+            Err(other) => Error::internal(other),
+        }
     }
 }
 
