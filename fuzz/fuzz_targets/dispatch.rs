@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::{Method, Request};
 use libfuzzer_sys::fuzz_target;
 use moralis_webhooks_fuzz::{
-    apps, check, debug_print, has_escapes, sentinel_public, Script, Sent, KEY, OTHER_KEY, PREFIX,
+    apps, check, debug_print, has_escapes, Exposure, Script, Sent, KEY, OTHER_KEY, PREFIX,
 };
 
 const PATHS: &[&str] = &[
@@ -99,7 +99,7 @@ fuzz_target!(|data: &[u8]| {
             None => (rest.to_vec(), &[][..]),
         }
     };
-    script.sentinel_public = sentinel_public(body);
+    script.exposure = Exposure::of(body);
     script.escapes = has_escapes(body);
     let mut builder = Request::builder()
         .method(method.clone())

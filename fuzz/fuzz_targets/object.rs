@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::{Method, Request};
 use libfuzzer_sys::fuzz_target;
 use moralis_webhooks_fuzz::{
-    apps, check, debug_print, sentinel_public, Script, Sent, CLASSES, KEY, SENTINEL,
+    apps, check, debug_print, Exposure, Script, Sent, CLASSES, KEY, SENTINEL,
 };
 use serde_json::{json, Map, Value};
 
@@ -56,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         plant_secrets(&mut body);
     }
     let body = serde_json::to_vec(&body).expect("JSON values encode");
-    script.sentinel_public = sentinel_public(&body);
+    script.exposure = Exposure::of(&body);
     let path = format!("/triggers/{class}/{trigger}");
     let request = Request::post(path.as_str())
         .header("X-Parse-Webhook-Key", KEY)

@@ -23,6 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Map, Value};
 
 mod estimate;
+mod kinds;
 mod routes;
 
 pub use routes::{route, Route};
@@ -111,11 +112,13 @@ pub fn apps() -> &'static Apps {
             .start_paused(true)
             .build()
             .expect("a tokio runtime");
-        Apps {
+        let apps = Apps {
             a: build(false),
             b: build(true),
             runtime,
-        }
+        };
+        routes::check_table(apps.a.hooks());
+        apps
     })
 }
 
@@ -222,9 +225,8 @@ pub struct Script {
     /// Selects the public error message.
     pub message: u8,
     pub ops: Vec<Op>,
-    /// Whether the body holds [`SENTINEL`] where `Debug` may show it (see
-    /// [`sentinel_public`]); set by the target.
-    pub sentinel_public: bool,
+    /// Where the body holds [`SENTINEL`] so that `Debug` may show it; set by the target.
+    pub exposure: Exposure,
     /// Whether the body holds a `\u` escape (see [`has_escapes`]); set by the target.
     pub escapes: bool,
 }
@@ -247,7 +249,7 @@ impl Script {
             mode: Mode::from_byte(byte(0)),
             message: byte(1),
             ops,
-            sentinel_public: false,
+            exposure: Exposure::NONE,
             escapes: false,
         };
         (script, &data[used..])
@@ -265,6 +267,55 @@ pub enum Kind {
     AfterSave,
     BeforeDelete,
     AfterDelete,
+    BeforeFind,
+    AfterFind,
+    BeforeLogin,
+    AfterLogin,
+    AfterLogout,
+    BeforePasswordResetRequest,
+    BeforeSaveFile,
+    AfterSaveFile,
+    BeforeDeleteFile,
+    AfterDeleteFile,
+    BeforeConnect,
+    BeforeSubscribe,
+    AfterEvent,
+}
+
+impl Kind {
+    /// The name of the trigger (`None` for functions).
+    pub fn trigger(self) -> Option<&'static str> {
+        Some(match self {
+            Kind::Echo | Kind::Typed => return None,
+            Kind::BeforeSave | Kind::BeforeSaveFile => "beforeSave",
+            Kind::AfterSave | Kind::AfterSaveFile => "afterSave",
+            Kind::BeforeDelete | Kind::BeforeDeleteFile => "beforeDelete",
+            Kind::AfterDelete | Kind::AfterDeleteFile => "afterDelete",
+            Kind::BeforeFind => "beforeFind",
+            Kind::AfterFind => "afterFind",
+            Kind::BeforeLogin => "beforeLogin",
+            Kind::AfterLogin => "afterLogin",
+            Kind::AfterLogout => "afterLogout",
+            Kind::BeforePasswordResetRequest => "beforePasswordResetRequest",
+            Kind::BeforeConnect => "beforeConnect",
+            Kind::BeforeSubscribe => "beforeSubscribe",
+            Kind::AfterEvent => "afterEvent",
+        })
+    }
+
+    /// Whether the kind's success is `{}`: every kind but functions and the object
+    /// triggers, since Parse Server ignores what else they reply.
+    pub fn replies_empty(self) -> bool {
+        !matches!(
+            self,
+            Kind::Echo
+                | Kind::Typed
+                | Kind::BeforeSave
+                | Kind::AfterSave
+                | Kind::BeforeDelete
+                | Kind::AfterDelete
+        )
+    }
 }
 
 /// What the reply to a call must be, given what the handler did.
@@ -302,7 +353,7 @@ static SCRIPT: Mutex<Script> = Mutex::new(Script {
     mode: Mode::Ok,
     message: 0,
     ops: Vec::new(),
-    sentinel_public: false,
+    exposure: Exposure::NONE,
     escapes: false,
 });
 static RECORD: Mutex<Record> = Mutex::new(Record {
@@ -419,20 +470,7 @@ async fn echo(req: FunctionRequest) -> Result<FunctionResult, Error> {
     let _ = req.param::<String>("name");
     let _ = req.param::<Option<i64>>("n");
     let _ = req.param::<Vec<Value>>("nested");
-    if let Some(user) = &req.user {
-        let _ = (
-            user.id(),
-            user.username(),
-            user.email(),
-            user.session_token(),
-        );
-        let _ = user.get::<Option<String>>("objectId");
-        let _ = user.get::<i64>("sessionToken").map_err(|e| {
-            if e.client_message().contains(SENTINEL) {
-                problem(format!("a user field error quotes a secret: {e}"));
-            }
-        });
-    }
+    read_user(req.user.as_ref());
     let _ = req.headers.get("User-Agent");
     let _ = req.headers.get("X-PARSE-APPLICATION-ID");
     let _ = (
@@ -476,7 +514,7 @@ async fn typed(req: FunctionRequest<Typed>) -> Result<Typed, Error> {
 async fn other_trigger(kind: Kind, req: TriggerRequest) -> Result<(), Error> {
     start(kind, req.original.is_some());
     let script = script();
-    read_request(&req, &script);
+    read_request(kind, &req, &script);
     let mut object = req.object.clone();
     let mut model = Model::other_request();
     for op in &script.ops {
@@ -495,7 +533,7 @@ async fn other_trigger(kind: Kind, req: TriggerRequest) -> Result<(), Error> {
 async fn before_save(req: TriggerRequest) -> Result<Option<ParseObject>, Error> {
     start(Kind::BeforeSave, req.original.is_some());
     let script = script();
-    read_request(&req, &script);
+    read_request(Kind::BeforeSave, &req, &script);
     let original: Option<Map<String, Value>> = req.original.as_ref().map(fields);
     let original_object = req.original.clone();
     let mut object = req.object;
@@ -529,20 +567,41 @@ async fn before_save(req: TriggerRequest) -> Result<Option<ParseObject>, Error> 
 }
 
 /// Reads the request's other fields and checks that `Debug` hides the secrets.
-fn read_request(req: &TriggerRequest, script: &Script) {
+fn read_request(kind: Kind, req: &TriggerRequest, script: &Script) {
     let _ = (req.class_name(), req.is_update(), req.trigger, req.master);
-    if let Some(user) = &req.user {
-        let _ = (user.id(), user.username(), user.session_token());
-        let _ = user.get::<bool>("authData");
-    }
+    read_user(req.user.as_ref());
     let _ = req.headers.get("Content-Type");
-    let printed = format!("{req:?}");
-    let exposed = script.sentinel_public;
-    if printed.contains(SENTINEL) && !exposed {
-        problem(format!(
-            "Debug of the request shows a secret value: {printed}"
-        ));
-    }
+    let parts = [
+        Part::Object,
+        Part::Original,
+        Part::User,
+        Part::Context,
+        Part::Ip,
+        Part::InstallationId,
+        Part::HeaderNames,
+    ];
+    kinds::check_printed(kind, &format!("{req:?}"), script, &parts);
+}
+
+/// Reads what a handler may read of the calling user; an error about a secret field must
+/// not quote it.
+fn read_user(user: Option<&moralis_webhooks::User>) {
+    let Some(user) = user else {
+        return;
+    };
+    let _ = (
+        user.id(),
+        user.username(),
+        user.email(),
+        user.session_token(),
+    );
+    let _ = user.get::<Option<String>>("objectId");
+    let _ = user.get::<bool>("authData");
+    let _ = user.get::<i64>("sessionToken").map_err(|e| {
+        if e.client_message().contains(SENTINEL) {
+            problem(format!("a user field error quotes a secret: {e}"));
+        }
+    });
 }
 
 /// Whether `Debug` may legitimately print the sentinel for field `key` = `value`: the
@@ -570,36 +629,101 @@ fn fields(object: &ParseObject) -> Map<String, Value> {
         .collect()
 }
 
-/// Whether `Debug` of a trigger request decoded from `body` may show [`SENTINEL`]: it occurs
-/// in `object`, `original` or `user` outside every secret key, anywhere in `context`, in a
-/// header name, `ip` or `installationId`. A body that is not JSON counts as showing it if it
-/// contains it at all.
-pub fn sentinel_public(body: &[u8]) -> bool {
-    let contains = body
-        .windows(SENTINEL.len())
-        .any(|w| w == SENTINEL.as_bytes());
-    if !contains {
-        return false;
-    }
-    let text = String::from_utf8_lossy(body);
-    let Ok(Value::Object(body)) = serde_json::from_str::<Value>(&text) else {
-        return true;
+/// A part of a request that `Debug` prints (secret keys and header values aside).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Object,
+    Original,
+    /// afterFind's results.
+    Objects,
+    User,
+    Context,
+    Ip,
+    InstallationId,
+    HeaderNames,
+    Query,
+    Event,
+    File,
+}
+
+/// Where a body holds [`SENTINEL`] so that `Debug` of a request decoded from it may show
+/// it: outside every secret key in `object`, `original`, `objects` or `user`; anywhere in
+/// `context`, `ip`, `installationId`, `query`, `event` or `file`; in a header name. Its
+/// other places (a secret key, a header's value, LiveQuery's `sessionToken`,
+/// beforeConnect's `client`, fields no request keeps) must stay hidden.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// The body is not JSON `serde_json::Value` reads: it may show anywhere.
+    anywhere: bool,
+    parts: Vec<Part>,
+}
+
+impl Exposure {
+    /// The sentinel shows nowhere.
+    pub const NONE: Exposure = Exposure {
+        anywhere: false,
+        parts: Vec::new(),
     };
-    let in_fields = |name: &str| match body.get(name) {
-        Some(Value::Object(map)) => map.iter().any(|(k, v)| exposes(k, v)),
-        Some(other) => mentions(other),
-        None => false,
-    };
-    in_fields("object")
-        || in_fields("original")
-        || in_fields("user")
-        || body.get("context").is_some_and(mentions)
-        || body.get("ip").is_some_and(mentions)
-        || body.get("installationId").is_some_and(mentions)
-        || match body.get("headers") {
+
+    /// Where `body` holds the sentinel in the open.
+    pub fn of(body: &[u8]) -> Exposure {
+        let contains = body
+            .windows(SENTINEL.len())
+            .any(|w| w == SENTINEL.as_bytes());
+        if !contains {
+            return Exposure::NONE;
+        }
+        let text = String::from_utf8_lossy(body);
+        let Ok(Value::Object(body)) = serde_json::from_str::<Value>(&text) else {
+            return Exposure {
+                anywhere: true,
+                parts: Vec::new(),
+            };
+        };
+        let fields = |name: &str| match body.get(name) {
+            Some(Value::Object(map)) => map.iter().any(|(k, v)| exposes(k, v)),
+            Some(other) => mentions(other),
+            None => false,
+        };
+        let results = || match body.get("objects") {
+            Some(Value::Array(objects)) => objects.iter().any(|object| match object {
+                Value::Object(map) => map.iter().any(|(k, v)| exposes(k, v)),
+                other => mentions(other),
+            }),
+            Some(other) => mentions(other),
+            None => false,
+        };
+        let anywhere = |name: &str| body.get(name).is_some_and(mentions);
+        let header_names = || match body.get("headers") {
             Some(Value::Object(headers)) => headers.keys().any(|k| k.contains(SENTINEL)),
             _ => false,
+        };
+        let parts = [
+            (Part::Object, fields("object")),
+            (Part::Original, fields("original")),
+            (Part::Objects, results()),
+            (Part::User, fields("user")),
+            (Part::Context, anywhere("context")),
+            (Part::Ip, anywhere("ip")),
+            (Part::InstallationId, anywhere("installationId")),
+            (Part::HeaderNames, header_names()),
+            (Part::Query, anywhere("query")),
+            (Part::Event, anywhere("event")),
+            (Part::File, anywhere("file")),
+        ];
+        Exposure {
+            anywhere: false,
+            parts: parts
+                .into_iter()
+                .filter_map(|(part, shows)| shows.then_some(part))
+                .collect(),
         }
+    }
+
+    /// Whether `Debug` of a request made of `parts` may show the sentinel.
+    pub fn shows(&self, parts: &[Part]) -> bool {
+        self.anywhere || parts.iter().any(|part| self.parts.contains(part))
+    }
 }
 
 /// Whether `body` holds a `\u` escape. The framework spots pending operations by the text
@@ -1028,13 +1152,14 @@ fn webhooks() -> Webhooks {
                 other_trigger(Kind::AfterSave, req)
             });
     }
-    webhooks
+    let webhooks = webhooks
         .before_delete("GameScore", |req: TriggerRequest| {
             other_trigger(Kind::BeforeDelete, req)
         })
         .after_delete("GameScore", |req: TriggerRequest| {
             other_trigger(Kind::AfterDelete, req)
-        })
+        });
+    kinds::register(webhooks)
 }
 
 // ---- the checks -----------------------------------------------------------------------------
@@ -1188,20 +1313,36 @@ fn check_inner(sent: &Sent<'_>, response: &Response<Bytes>, record: &Record) -> 
     if key_ok {
         let want = match &route {
             Route::NotFound => Some(StatusCode::NOT_FOUND),
-            Route::Served(_) | Route::Unserved(_) if !post => Some(StatusCode::METHOD_NOT_ALLOWED),
+            _ if !post => Some(StatusCode::METHOD_NOT_ALLOWED),
             Route::Unserved(_) => Some(StatusCode::OK),
-            Route::Served(_) if sent.body.len() > limit => Some(StatusCode::PAYLOAD_TOO_LARGE),
+            _ if sent.body.len() > limit => Some(StatusCode::PAYLOAD_TOO_LARGE),
             // 200, or 400 for a body that is not a call of the hook.
-            Route::Served(_) => None,
+            Route::Served(..) => None,
         };
         if want.is_some_and(|want| want != status) {
             return Err(format!("{route:?} answered {status}, expected {want:?}"));
         }
-        if let (Route::Served(kind), Some(called)) = (&route, record.kind) {
+        if let (Route::Served(kind, _), Some(called)) = (&route, record.kind) {
             if *kind != called {
                 return Err(format!(
                     "the route of a {kind:?} reached a {called:?} handler"
                 ));
+            }
+        }
+        // A trigger's body: a call of it runs the handler, anything else gets 400.
+        if let Route::Served(kind, class) = &route {
+            let within = post && sent.body.len() <= limit;
+            match routes::decodes(*kind, class, sent.body).filter(|_| within) {
+                Some(true) if record.calls == 0 => {
+                    return Err(format!(
+                        "a {kind:?} call did not reach its handler: {status} {}",
+                        String::from_utf8_lossy(body)
+                    ))
+                }
+                Some(false) if record.calls > 0 || status != StatusCode::BAD_REQUEST => {
+                    return Err(format!("a body that is no {kind:?} call got {status}"))
+                }
+                _ => {}
             }
         }
         if let Route::Unserved(names) = &route {
@@ -1259,7 +1400,7 @@ fn check_inner(sent: &Sent<'_>, response: &Response<Bytes>, record: &Record) -> 
         // Only a function whose params do not decode answers 200 without running its
         // handler (unserved hooks are checked above).
         return match (&route, reply) {
-            (Route::Served(Kind::Echo | Kind::Typed), Reply::Error(message))
+            (Route::Served(Kind::Echo | Kind::Typed, _), Reply::Error(message))
                 if message.contains("parameter") =>
             {
                 Ok(())
@@ -1307,6 +1448,13 @@ fn check_inner(sent: &Sent<'_>, response: &Response<Bytes>, record: &Record) -> 
             Kind::Echo | Kind::Typed | Kind::AfterSave | Kind::BeforeDelete | Kind::AfterDelete,
             Reply::NoChange,
         ) => return Err(format!("{kind:?} answered {{}}")),
+        // The other kinds: `{}` (byte for byte) or an error, never `success`.
+        (_, Reply::Success(_)) if kind.replies_empty() => {
+            return Err(format!("{kind:?} answered success"))
+        }
+        (_, Reply::NoChange) if kind.replies_empty() && body.as_ref() != b"{}" => {
+            return Err(format!("{kind:?} answered {{}} other than as `{{}}`"))
+        }
         _ => {}
     }
     if kind == Kind::Echo {
