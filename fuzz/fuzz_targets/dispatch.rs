@@ -39,7 +39,33 @@ const PATHS: &[&str] = &[
     "/triggers/_User/afterSave",
     "/triggers/_Installation/beforeSave",
     "/triggers/_Installation/afterSave",
+    "/triggers/GameScore/beforeFind",
     "/triggers/GameScore/afterFind",
+    "/triggers/_User/afterFind",
+    "/triggers/_User/beforeLogin",
+    "/triggers/_User/afterLogin",
+    "/triggers/_Session/afterLogout",
+    "/triggers/_User/beforePasswordResetRequest",
+    "/triggers/@File/beforeSave",
+    "/triggers/@File/afterSave",
+    "/triggers/@File/beforeDelete",
+    "/triggers/@File/afterDelete",
+    "/triggers/%40File/beforeSave",
+    "/triggers/@Connect/beforeConnect",
+    "/triggers/GameScore/beforeSubscribe",
+    "/triggers/_Installation/afterEvent",
+    // Hooks Parse Server could call that no handler serves (200 with an error), and
+    // names it refuses (404).
+    "/triggers/Other/beforeSave",
+    "/triggers/_Role/afterFind",
+    "/triggers/GameScore/beforeLogin",
+    "/triggers/_User/afterLogout",
+    "/triggers/_Session/afterSave",
+    "/triggers/@Config/beforeSave",
+    "/triggers/@File/beforeFind",
+    "/triggers/@Connect/afterEvent",
+    "/triggers/GameScore/afterFound",
+    "/functions/ns.fn",
     "/triggers/Game%53core/beforeSave",
     "/triggers/GameScore/before%53ave",
     "/triggers/GameScore",
@@ -52,8 +78,12 @@ const PATHS: &[&str] = &[
     "/functions//hello",
     "/hooks/functions/hello",
     "/hooks/triggers/GameScore/beforeSave",
+    "/hooks/triggers/@File/afterSave",
     "/hooksfunctions/hello",
 ];
+
+// Byte 1 must also be able to pick a custom path.
+const _: () = assert!(2 * PATHS.len() < 0xff);
 
 const WRONG: &[u8] = b"fuzz-key-1x";
 

@@ -1,13 +1,13 @@
 //! `object`: trigger bodies decoded into `ParseObject`s, edited by a beforeSave (or
-//! afterSave) handler with get/set/remove/increment/get_raw_mut, and the reply encoding
-//! checked field by field against a model of the edits.
+//! afterSave, or LiveQuery afterEvent) handler with get/set/remove/increment/get_raw_mut,
+//! and the reply encoding checked field by field against a model of the edits.
 //!
 //! Input layout (see README.md):
 //!
 //! | byte | meaning |
 //! |---|---|
 //! | 0 | class: `% 3` GameScore, _User, _Installation |
-//! | 1 | bit 0: plant secrets (password, authData, the user's sessionToken, a session header); bit 1: add `original` (= `object`) if missing (an update); bit 2: drop `original` (a create); bit 3: the afterSave route instead of beforeSave |
+//! | 1 | bit 0: plant secrets (password, authData, the user's sessionToken, LiveQuery's sessionToken, a session header); bit 1: add `original` (= `object`) if missing (an update); bit 2: drop `original` (a create); bit 3: the afterSave route instead of beforeSave; bit 4: the afterEvent route |
 //! | 2.. | the handler script: mode, message, op count (0–16), 3 bytes per op |
 //! | rest | JSON: a trigger body (an object with `object`), or any object, sent as both `object` and `original` |
 #![no_main]
@@ -37,7 +37,9 @@ fuzz_target!(|data: &[u8]| {
         body.insert("original".to_owned(), Value::Object(json));
         body
     };
-    let trigger = if flags & 8 == 8 {
+    let trigger = if flags & 16 == 16 {
+        "afterEvent"
+    } else if flags & 8 == 8 {
         "afterSave"
     } else {
         "beforeSave"
@@ -106,4 +108,6 @@ fn plant_secrets(body: &mut Map<String, Value>) {
     if let Some(Value::Object(headers)) = body.get_mut("headers") {
         headers.insert("x-parse-session-token".to_owned(), json!(SENTINEL));
     }
+    // LiveQuery's: the token the client connected with.
+    body.insert("sessionToken".to_owned(), json!(SENTINEL));
 }
