@@ -47,8 +47,8 @@ enum Kind {
 impl Error {
     /// An error whose message the Parse client receives as is.
     ///
-    /// An empty message is replaced by `"error"`: Parse Server would treat `{"error": ""}`
-    /// as a success.
+    /// An empty message is replaced by `"Script failed."`, what Cloud Code answers for an
+    /// empty error (Parse Server would take `{"error": ""}` for a success).
     pub fn new(message: impl Into<String>) -> Self {
         Error {
             kind: Kind::Public(message.into()),
@@ -75,7 +75,7 @@ impl Error {
     /// The message the Parse client receives.
     pub fn client_message(&self) -> &str {
         match &self.kind {
-            Kind::Public(message) if message.is_empty() => "error",
+            Kind::Public(message) if message.is_empty() => "Script failed.",
             Kind::Public(message) => message,
             Kind::Internal(_) => INTERNAL_MESSAGE,
         }
@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn empty_message_is_never_sent_as_empty() {
-        assert_eq!(Error::new("").client_message(), "error");
+        assert_eq!(Error::new("").client_message(), "Script failed.");
     }
 
     #[test]

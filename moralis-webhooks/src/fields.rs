@@ -71,6 +71,11 @@ impl Field {
         }
     }
 
+    /// The JSON text received, while it still stands for the value.
+    pub(crate) fn raw_text(&self) -> Option<&str> {
+        self.raw.as_deref().map(RawValue::get)
+    }
+
     /// Whether the field may hold a pending operation (`{"__op": ...}`): a cheap look at
     /// the text received, so that reading a field does not decode it twice.
     pub(crate) fn may_be_op(&self) -> bool {

@@ -166,47 +166,59 @@ where
     }
 }
 
-/// What a beforeSave handler may return: the object to save (`ParseObject`, normally the
-/// request's object, changed), or `()` to accept the client's data (with any change the
-/// handler made to the request's object); either one bare or in a `Result<_, E>` whose
-/// error cancels the save.
+/// What a beforeSave handler whose request holds a `T` may return: the object to save
+/// (normally the request's object, changed), or, for a [`ParseObject`], `()` to save the
+/// client's data (with any change the handler made to the request's object); either one
+/// bare or in a `Result<_, E>` whose error cancels the save.
 ///
 /// Return the request's `object`: the framework knows what the client and the handler
 /// changed in it. A newly built `ParseObject` returned on update writes only its own fields
 /// (those that differ from the stored object) and drops the client's changes, which is
 /// rarely what is wanted.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be returned from a beforeSave handler",
-    label = "a beforeSave handler returns `Result<ParseObject, Error>` or `Result<(), Error>`",
-    note = "return the request's object (changed) to change what is saved, or `()` to save the client's data as sent"
+    message = "`{Self}` cannot be returned from a beforeSave handler of `{T}` objects",
+    label = "a beforeSave handler returns `Result<{T}, Error>` (or, for a `ParseObject`, `Result<(), Error>`)",
+    note = "return the request's object (changed) to change what is saved, or `()` with a `ParseObject` to save the client's data as sent"
 )]
-pub trait BeforeSaveOutput: Send {
+pub trait BeforeSaveOutput<T = ParseObject>: Send {
     /// The object to save (`None`: the request's object, with any change made to it), or
     /// the error that cancels the save.
-    fn into_result(self) -> Result<Option<ParseObject>, Error>;
+    fn into_result(self) -> Result<Option<T>, Error>;
 }
 
-impl BeforeSaveOutput for ParseObject {
-    fn into_result(self) -> Result<Option<ParseObject>, Error> {
+impl<T: Send> BeforeSaveOutput<T> for T {
+    fn into_result(self) -> Result<Option<T>, Error> {
         Ok(Some(self))
     }
 }
 
-impl BeforeSaveOutput for () {
+impl<T: Send> BeforeSaveOutput<T> for Option<T> {
+    fn into_result(self) -> Result<Option<T>, Error> {
+        Ok(self)
+    }
+}
+
+impl<T: Send, E: Into<Error> + Send> BeforeSaveOutput<T> for Result<T, E> {
+    fn into_result(self) -> Result<Option<T>, Error> {
+        self.map(Some).map_err(Into::into)
+    }
+}
+
+impl<T: Send, E: Into<Error> + Send> BeforeSaveOutput<T> for Result<Option<T>, E> {
+    fn into_result(self) -> Result<Option<T>, Error> {
+        self.map_err(Into::into)
+    }
+}
+
+impl BeforeSaveOutput<ParseObject> for () {
     fn into_result(self) -> Result<Option<ParseObject>, Error> {
         Ok(None)
     }
 }
 
-impl BeforeSaveOutput for Option<ParseObject> {
+impl<E: Into<Error> + Send> BeforeSaveOutput<ParseObject> for Result<(), E> {
     fn into_result(self) -> Result<Option<ParseObject>, Error> {
-        Ok(self)
-    }
-}
-
-impl<T: BeforeSaveOutput, E: Into<Error> + Send> BeforeSaveOutput for Result<T, E> {
-    fn into_result(self) -> Result<Option<ParseObject>, Error> {
-        self.map_err(Into::into)?.into_result()
+        self.map(|()| None).map_err(Into::into)
     }
 }
 
@@ -257,8 +269,9 @@ pub(crate) mod assert {
     macro_rules! requests {
         ($($request:ty),*) => { $(impl RequestOf<$request> for $request {})* };
     }
+    impl<T> RequestOf<TriggerRequest> for TriggerRequest<T> {}
+
     requests!(
-        TriggerRequest,
         FindRequest,
         AfterFindRequest,
         LoginRequest,

@@ -128,6 +128,7 @@
 //! [Parse Server]: https://github.com/parse-community/parse-server
 
 mod config;
+mod decode;
 mod dispatch;
 mod error;
 mod fields;
@@ -141,6 +142,7 @@ mod registry;
 mod reply;
 mod request;
 mod server;
+mod typed;
 pub mod types;
 
 /// The `bytes` crate, whose `Bytes` carries bodies in [`App::handle`].

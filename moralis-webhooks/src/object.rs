@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::decode::ObjectDeserializer;
 use crate::fields::{Field, Fields, SECRET_KEYS};
+use crate::types::{Add, AddRelation, AddUnique, Date, Increment, Pointer, Remove, RemoveRelation};
 use crate::{Error, TriggerRequest};
 
 /// Keys Parse Server owns: it ignores them in a beforeSave reply (and `objectId` counts only
@@ -45,6 +47,13 @@ pub struct ParseObject {
     /// Set on a beforeSave request's object: where it goes when the handler lets go of it
     /// changed, so that changes made to it count even when the handler returns `()`.
     handback: Option<Handback>,
+    /// Whether this is a beforeSave request's object, whose fields the client sent.
+    in_before_save: bool,
+    /// Received fields the handler removed: a create's reply deletes them too, so that the
+    /// client's copy of the object drops them.
+    dropped: Vec<String>,
+    /// Why a value set could not be encoded as JSON: the reply fails with it.
+    unencodable: Option<String>,
 }
 
 impl Clone for ParseObject {
@@ -56,6 +65,9 @@ impl Clone for ParseObject {
             from_request: self.from_request,
             original: self.original.clone(),
             handback: None,
+            in_before_save: self.in_before_save,
+            dropped: self.dropped.clone(),
+            unencodable: self.unencodable.clone(),
         }
     }
 }
@@ -70,6 +82,9 @@ impl Drop for ParseObject {
                     from_request: self.from_request,
                     original: self.original.take(),
                     handback: None,
+                    in_before_save: self.in_before_save,
+                    dropped: std::mem::take(&mut self.dropped),
+                    unencodable: self.unencodable.take(),
                 });
             }
         }
@@ -105,6 +120,7 @@ impl SaveContext {
         let handback = Handback::default();
         request.object.original = original.clone();
         request.object.handback = Some(handback.clone());
+        request.object.in_before_save = true;
         SaveContext { original, handback }
     }
 
@@ -144,6 +160,9 @@ impl ParseObject {
             from_request,
             original: None,
             handback: None,
+            in_before_save: false,
+            dropped: Vec::new(),
+            unencodable: None,
         }
     }
 
@@ -157,14 +176,86 @@ impl ParseObject {
         self.str_field("objectId")
     }
 
-    /// `createdAt` as Parse sends it (an ISO 8601 string), if the object has been saved.
-    pub fn created_at(&self) -> Option<&str> {
-        self.str_field("createdAt")
+    /// When the object was created; `None` before it is (beforeSave on create).
+    pub fn created_at(&self) -> Option<Date> {
+        self.str_field("createdAt")?.parse().ok()
     }
 
-    /// `updatedAt` as Parse sends it (an ISO 8601 string), if the object has been saved.
-    pub fn updated_at(&self) -> Option<&str> {
-        self.str_field("updatedAt")
+    /// When the object was last saved; `None` before it is created.
+    pub fn updated_at(&self) -> Option<Date> {
+        self.str_field("updatedAt")?.parse().ok()
+    }
+
+    /// Decodes the whole object into `T`, a struct of the fields it needs, say.
+    ///
+    /// Fields `T` does not know are skipped without being decoded, so a struct of a few
+    /// fields costs about what reading them by name costs. Fields holding a client's pending
+    /// operation read as the value Parse Server will store (see [`get`](Self::get)). An
+    /// error names the class and the field.
+    ///
+    /// ```
+    /// # use moralis_webhooks::ParseObject;
+    /// #[derive(serde::Deserialize)]
+    /// struct Score { score: i64, player: String }
+    ///
+    /// let object: ParseObject = serde_json::from_str(
+    ///     r#"{"className": "GameScore", "score": 10, "player": "ada", "big": [1, 2, 3]}"#,
+    /// ).unwrap();
+    /// let score: Score = object.decode().unwrap();
+    /// assert_eq!((score.score, score.player.as_str()), (10, "ada"));
+    /// #[derive(Debug, serde::Deserialize)]
+    /// struct Wrong { score: String }
+    /// assert_eq!(
+    ///     object.decode::<Wrong>().unwrap_err().client_message(),
+    ///     "GameScore: invalid field `score`: invalid type: integer `10`, expected a string"
+    /// );
+    /// ```
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let deserializer = ObjectDeserializer {
+            fields: &self.fields,
+            original: self.original.as_deref(),
+        };
+        T::deserialize(deserializer).map_err(|error| {
+            Error::new(format!(
+                "{}: {}",
+                self.class_name(),
+                without_position(&error)
+            ))
+        })
+    }
+
+    /// Whether field `key` is changed by this save, as Cloud Code's `object.dirty(key)`
+    /// says: in a beforeSave, a field the client sent (on update, one that differs from the
+    /// stored object or holds an operation) or that the handler set or removed; in an
+    /// object made here, a field set.
+    pub fn dirty(&self, key: &str) -> bool {
+        if self.is_edited(key) {
+            return true;
+        }
+        if !self.in_before_save || SERVER_KEYS.contains(&key) || key == "objectId" {
+            return false;
+        }
+        let Some(field) = self.fields.get(key) else {
+            return false;
+        };
+        match &self.original {
+            None => true,
+            Some(original) => {
+                (field.may_be_op() && pending_op(field.value()).is_some())
+                    || original
+                        .get(key)
+                        .is_none_or(|stored| !field.same_as(stored))
+            }
+        }
+    }
+
+    /// The fields [`dirty`](Self::dirty) says are changed, in the object's order (removed
+    /// fields last).
+    pub fn dirty_keys(&self) -> impl Iterator<Item = &str> + '_ {
+        let present = self.fields.iter().map(|(key, _)| key);
+        present
+            .filter(|key| self.dirty(key))
+            .chain(self.removed_keys())
     }
 
     fn str_field(&self, key: &str) -> Option<&str> {
@@ -246,33 +337,96 @@ impl ParseObject {
         pending_op(self.fields.get(key)?.value())
     }
 
-    /// Sets field `key`, replacing any value or pending operation it had.
+    /// Sets field `key` to `value`, replacing any value or pending operation it had.
     ///
-    /// Any type convertible into a JSON value works; for REST types write their encoding,
-    /// e.g. `serde_json::json!({"__type": "Date", "iso": "2024-01-02T03:04:05.678Z"})`.
-    pub fn set(&mut self, key: impl Into<String>, value: impl Into<Value>) -> &mut Self {
+    /// Any `Serialize` value works: numbers, strings, `json!(...)`, the Parse
+    /// [`types`](crate::types) (a [`Date`], a [`Pointer`](crate::types::Pointer), an
+    /// operation...) and your own types. A value that cannot be encoded as JSON (a map
+    /// with non-string keys, say) fails the reply with an internal error naming the field.
+    pub fn set(&mut self, key: impl Into<String>, value: impl Serialize) -> &mut Self {
         let key = key.into();
-        self.mark_edited(&key);
-        Arc::make_mut(&mut self.fields).insert(key, value.into());
+        match serde_json::to_value(&value) {
+            Ok(value) => {
+                self.mark_edited(&key);
+                Arc::make_mut(&mut self.fields).insert(key, value);
+            }
+            Err(error) => {
+                self.unencodable.get_or_insert_with(|| {
+                    format!("field `{key}` cannot be encoded as JSON: {error}")
+                });
+            }
+        }
         self
     }
 
     /// Sets field `key` to an atomic increment by `amount`, applied by Parse Server to the
     /// stored value (so concurrent increments are never lost).
     pub fn increment(&mut self, key: impl Into<String>, amount: i64) -> &mut Self {
-        let mut op = Map::new();
-        op.insert("__op".to_owned(), Value::from("Increment"));
-        op.insert("amount".to_owned(), Value::from(amount));
-        self.set(key, Value::Object(op))
+        self.set(key, Increment::new(amount))
     }
 
-    /// Removes field `key`. Returned from a beforeSave on update, this deletes the stored
-    /// field (the reply carries `{"__op": "Delete"}` for it).
+    /// Appends `items` to the array in field `key`, atomically (an [`Add`]).
+    pub fn add<T: Serialize>(
+        &mut self,
+        key: impl Into<String>,
+        items: impl IntoIterator<Item = T>,
+    ) -> &mut Self {
+        self.set(key, Add::new(items))
+    }
+
+    /// Appends the `items` that the array in field `key` does not hold yet, atomically (an
+    /// [`AddUnique`]).
+    pub fn add_unique<T: Serialize>(
+        &mut self,
+        key: impl Into<String>,
+        items: impl IntoIterator<Item = T>,
+    ) -> &mut Self {
+        self.set(key, AddUnique::new(items))
+    }
+
+    /// Removes every occurrence of `items` from the array in field `key`, atomically (a
+    /// [`Remove`]; Cloud Code's `object.remove(key, value)`).
+    pub fn remove_items<T: Serialize>(
+        &mut self,
+        key: impl Into<String>,
+        items: impl IntoIterator<Item = T>,
+    ) -> &mut Self {
+        self.set(key, Remove::new(items))
+    }
+
+    /// Adds `objects` to the relation in field `key` (an [`AddRelation`]).
+    pub fn add_relation(
+        &mut self,
+        key: impl Into<String>,
+        objects: impl IntoIterator<Item = Pointer>,
+    ) -> &mut Self {
+        self.set(key, AddRelation::new(objects))
+    }
+
+    /// Removes `objects` from the relation in field `key` (a [`RemoveRelation`]).
+    pub fn remove_relation(
+        &mut self,
+        key: impl Into<String>,
+        objects: impl IntoIterator<Item = Pointer>,
+    ) -> &mut Self {
+        self.set(key, RemoveRelation::new(objects))
+    }
+
+    /// Deletes field `key` (Cloud Code's `object.unset(key)`): the reply carries
+    /// `{"__op": "Delete"}` for it when Parse Server holds it (or the client sent it).
+    pub fn unset(&mut self, key: &str) -> &mut Self {
+        self.remove(key);
+        self
+    }
+
+    /// Removes field `key` and returns its value; what [`unset`](Self::unset) does.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         self.mark_edited(key);
-        Arc::make_mut(&mut self.fields)
-            .remove(key)
-            .map(Field::into_value)
+        let removed = Arc::make_mut(&mut self.fields).remove(key)?;
+        if self.from_request && !self.dropped.iter().any(|k| k == key) {
+            self.dropped.push(key.to_owned());
+        }
+        Some(removed.into_value())
     }
 
     /// The field names, in the order received.
@@ -335,6 +489,24 @@ impl ParseObject {
 
     pub(crate) fn fields(&self) -> &Fields {
         &self.fields
+    }
+
+    /// Received fields the handler removed.
+    pub(crate) fn dropped_keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.dropped
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !self.fields.contains_key(k))
+    }
+
+    /// The stored object a beforeSave on update changes.
+    pub(crate) fn original_fields(&self) -> Option<&Fields> {
+        self.original.as_deref()
+    }
+
+    /// Why a value set could not be encoded, if one could not.
+    pub(crate) fn unencodable(&self) -> Option<&str> {
+        self.unencodable.as_deref()
     }
 }
 
@@ -528,8 +700,14 @@ mod tests {
                                  "updatedAt": "2024-01-02T00:00:00.000Z"}));
         assert_eq!(user.class_name(), "_User");
         assert_eq!(user.id(), Some("abc"));
-        assert_eq!(user.created_at(), Some("2024-01-01T00:00:00.000Z"));
-        assert_eq!(user.updated_at(), Some("2024-01-02T00:00:00.000Z"));
+        assert_eq!(
+            user.created_at().unwrap().to_string(),
+            "2024-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            user.updated_at().unwrap().to_string(),
+            "2024-01-02T00:00:00.000Z"
+        );
         let fresh = ParseObject::new("GameScore");
         assert_eq!(fresh.class_name(), "GameScore");
         assert_eq!(fresh.id(), None);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::handler::{BeforeSaveOutput, Erased, FunctionOutput, Handler, TriggerOutput};
 use crate::kinds::{
@@ -294,15 +295,50 @@ impl Webhooks {
     }
 
     /// Serves the beforeSave trigger of `class_name`; what `#[before_save("Class")]` does.
+    /// The handler takes a [`TriggerRequest<T>`](TriggerRequest) (`T`: [`ParseObject`]
+    /// or a type of the class's fields) and returns a [`BeforeSaveOutput<T>`].
     #[track_caller]
-    pub fn before_save<A, H>(self, class_name: impl Into<String>, handler: H) -> Self
+    pub fn before_save<T, A, H>(self, class_name: impl Into<String>, handler: H) -> Self
     where
-        H: Handler<TriggerRequest, A>,
-        H::Output: BeforeSaveOutput,
+        T: DeserializeOwned + Serialize + Send + 'static,
+        H: Handler<TriggerRequest<T>, A>,
+        H::Output: BeforeSaveOutput<T>,
     {
         let hook = Hook::trigger(class_name, Trigger::BeforeSave);
-        register!(self, kinds::BeforeSave, hook, handler)
+        register!(self, kinds::BeforeSave<T>, hook, handler)
     }
+}
+
+/// The registering methods of the object triggers that cannot change the object: one line
+/// each.
+macro_rules! object_trigger_methods {
+    ($($(#[$doc:meta])* $method:ident => $trigger:ident;)*) => {
+        impl Webhooks {
+            $(
+                $(#[$doc])*
+                #[track_caller]
+                pub fn $method<T, A, H>(self, class_name: impl Into<String>, handler: H) -> Self
+                where
+                    T: DeserializeOwned + Serialize + Send + 'static,
+                    H: Handler<TriggerRequest<T>, A>,
+                    H::Output: TriggerOutput,
+                {
+                    let hook = Hook::trigger(class_name, Trigger::$trigger);
+                    register!(self, kinds::ObjectTrigger<T>, hook, handler)
+                }
+            )*
+        }
+    };
+}
+
+object_trigger_methods! {
+    /// Serves the afterSave trigger of `class_name`; what `#[after_save("Class")]` does.
+    after_save => AfterSave;
+    /// Serves the beforeDelete trigger of `class_name`; what `#[before_delete("Class")]`
+    /// does.
+    before_delete => BeforeDelete;
+    /// Serves the afterDelete trigger of `class_name`; what `#[after_delete("Class")]` does.
+    after_delete => AfterDelete;
 }
 
 /// The registering methods of the kinds whose handlers return `()` or `Result<(), E>`
@@ -330,13 +366,6 @@ macro_rules! trigger_methods {
 }
 
 trigger_methods! {
-    /// Serves the afterSave trigger of `class_name`; what `#[after_save("Class")]` does.
-    after_save(class_name) => TriggerRequest, kinds::ObjectTrigger, AfterSave;
-    /// Serves the beforeDelete trigger of `class_name`; what `#[before_delete("Class")]`
-    /// does.
-    before_delete(class_name) => TriggerRequest, kinds::ObjectTrigger, BeforeDelete;
-    /// Serves the afterDelete trigger of `class_name`; what `#[after_delete("Class")]` does.
-    after_delete(class_name) => TriggerRequest, kinds::ObjectTrigger, AfterDelete;
     /// Serves the beforeFind trigger of `class_name`; what `#[before_find("Class")]` does.
     before_find(class_name) => FindRequest, kinds::BeforeFind, BeforeFind;
     /// Serves the afterFind trigger of `class_name`; what `#[after_find("Class")]` does.

@@ -50,10 +50,21 @@ pub(crate) fn error(message: &str) -> Vec<u8> {
 pub(crate) fn before_save(
     object: &ParseObject,
     original: Option<&Fields>,
-) -> Result<Vec<u8>, serde_json::Error> {
+) -> Result<Vec<u8>, String> {
+    if let Some(why) = object.unencodable() {
+        return Err(format!("the object's {why}"));
+    }
     if object.is_unchanged_request_object() {
         return Ok(NO_CHANGE.to_vec());
     }
+    encode_before_save(object, original)
+        .map_err(|error| format!("the object cannot be encoded as JSON: {error}"))
+}
+
+fn encode_before_save(
+    object: &ParseObject,
+    original: Option<&Fields>,
+) -> Result<Vec<u8>, serde_json::Error> {
     let fields = object.fields();
     let mut body = Vec::with_capacity(fields.len() * 16 + 16);
     body.extend_from_slice(br#"{"success":{"#);
@@ -86,11 +97,24 @@ pub(crate) fn before_save(
             field.write_json(&mut body)?;
         }
     }
-    if let Some(original) = &original {
-        for key in object.removed_keys() {
-            if original.get(key).is_some() && !SERVER_KEYS.contains(&key) && key != "objectId" {
-                entry(&mut body, key)?;
-                body.extend_from_slice(br#"{"__op":"Delete"}"#);
+    match &original {
+        Some(original) => {
+            for key in object.removed_keys() {
+                if original.get(key).is_some() && !SERVER_KEYS.contains(&key) && key != "objectId" {
+                    entry(&mut body, key)?;
+                    body.extend_from_slice(br#"{"__op":"Delete"}"#);
+                }
+            }
+        }
+        // A field the client sent and the handler removed: the stored object will lack
+        // it, and the Delete tells the client's SDK to drop it from its copy too, as Cloud
+        // Code's reply does.
+        None => {
+            for key in object.dropped_keys() {
+                if !SERVER_KEYS.contains(&key) && key != "objectId" {
+                    entry(&mut body, key)?;
+                    body.extend_from_slice(br#"{"__op":"Delete"}"#);
+                }
             }
         }
     }

@@ -365,18 +365,28 @@ impl FunctionRequest<Params> {
 }
 
 /// A call of a save or delete trigger.
+///
+/// `T` is the type of the object: by default a [`ParseObject`], which reads its fields by
+/// name and tracks what the handler changes; any type that is `Deserialize + Serialize`
+/// (a struct of the class's fields, say) gets the object decoded into it, fields holding a
+/// client's pending operation reading as the value Parse Server will store. A beforeSave
+/// that returns its `T` changes exactly the fields whose values differ from what arrived
+/// (compared by value, so a number or date written another way is no change); fields `T`
+/// does not know stay as they are, a pending operation the handler left alone stays an
+/// atomic operation, and a `None` is never a deletion. If the object does not decode, the
+/// handler does not run and the client is told which field is wrong.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct TriggerRequest {
+pub struct TriggerRequest<T = ParseObject> {
     /// Which trigger fired.
     pub trigger: Trigger,
     /// The object being saved or deleted. In a beforeSave on update it is the stored object
-    /// merged with the client's changes, and changed fields may hold pending operations
-    /// (see [`ParseObject::pending_op`]).
-    pub object: ParseObject,
+    /// merged with the client's changes (see [`ParseObject::get`] for fields the client
+    /// changed with an operation).
+    pub object: T,
     /// On update (beforeSave and afterSave), the object as stored before the change, as far
     /// as the caller may read it.
-    pub original: Option<ParseObject>,
+    pub original: Option<T>,
     /// Whether the client used the master key.
     pub master: bool,
     /// Whether the client used the read-only master key (Parse Server 9 and later).
@@ -392,11 +402,21 @@ pub struct TriggerRequest {
     pub headers: Headers,
     /// The client's IP address, as Parse Server saw it.
     pub ip: Option<String>,
+    class_name: String,
 }
 
 impl TriggerRequest {
     /// A request for this trigger and object and nothing else, for unit tests of handlers.
     pub fn new(trigger: Trigger, object: ParseObject) -> Self {
+        let class_name = object.class_name().to_owned();
+        TriggerRequest::of(trigger, class_name, object)
+    }
+}
+
+impl<T> TriggerRequest<T> {
+    /// A request for this trigger and object of class `class_name` and nothing else, for
+    /// unit tests of handlers of typed objects.
+    pub fn of(trigger: Trigger, class_name: impl Into<String>, object: T) -> Self {
         TriggerRequest {
             trigger,
             object,
@@ -408,17 +428,38 @@ impl TriggerRequest {
             context: Map::new(),
             headers: Headers::default(),
             ip: None,
+            class_name: class_name.into(),
         }
     }
 
     /// The class of the object.
     pub fn class_name(&self) -> &str {
-        self.object.class_name()
+        &self.class_name
     }
 
     /// Whether this save updates an existing object (Parse Server sent `original`).
     pub fn is_update(&self) -> bool {
         self.original.is_some()
+    }
+
+    /// The same request with its objects converted by `convert`.
+    pub(crate) fn try_map<U, E>(
+        self,
+        mut convert: impl FnMut(T) -> Result<U, E>,
+    ) -> Result<TriggerRequest<U>, E> {
+        Ok(TriggerRequest {
+            trigger: self.trigger,
+            object: convert(self.object)?,
+            original: self.original.map(&mut convert).transpose()?,
+            master: self.master,
+            is_read_only: self.is_read_only,
+            user: self.user,
+            installation_id: self.installation_id,
+            context: self.context,
+            headers: self.headers,
+            ip: self.ip,
+            class_name: self.class_name,
+        })
     }
 }
 
@@ -709,6 +750,7 @@ pub(crate) fn decode_trigger(
         context: wire.context.unwrap_or_default(),
         headers: wire.headers.unwrap_or_default(),
         ip: wire.ip,
+        class_name: class_name.to_owned(),
     })
 }
 

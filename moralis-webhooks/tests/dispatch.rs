@@ -317,7 +317,10 @@ async fn errors_public_internal_and_panics() {
         (200, json!({"error": "not today"}))
     );
     // Parse Server reads {"error": ""} as success: an empty message is never sent.
-    assert_eq!(call_fn("empty").await, (200, json!({"error": "error"})));
+    assert_eq!(
+        call_fn("empty").await,
+        (200, json!({"error": "Script failed."}))
+    );
     let internal = json!({"error": "internal error in the webhook server"});
     assert_eq!(
         call_fn("db").await,

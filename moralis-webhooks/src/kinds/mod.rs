@@ -12,7 +12,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use auth::{LoginRequest, LogoutRequest, PasswordResetRequest};
@@ -25,9 +25,11 @@ use crate::handler::{
     empty_reply, BeforeSaveOutput, FunctionOutput, Invocation, Kind, Outcome, Returns,
     TriggerOutput,
 };
+use crate::object::SaveContext;
 use crate::request::{
     check_trigger_name, decode_body, decode_function, decode_trigger, received_object, BadRequest,
 };
+use crate::typed;
 use crate::types::File;
 use crate::{reply, Error, FunctionRequest, Hook, ParseObject, Trigger, TriggerRequest, User};
 
@@ -74,63 +76,106 @@ impl<P: DeserializeOwned + Send + 'static, T: FunctionOutput> Returns<Function<P
     }
 }
 
-/// beforeSave of a class.
-pub(crate) struct BeforeSave;
+/// What the objects of a trigger request may be: [`ParseObject`] or the user's type.
+pub(crate) trait ObjectData: DeserializeOwned + Serialize + Send + 'static {}
 
-impl Kind for BeforeSave {
-    type Request = TriggerRequest;
-    type Value = Option<ParseObject>;
-    type Kept = crate::object::SaveContext;
+impl<T: DeserializeOwned + Serialize + Send + 'static> ObjectData for T {}
 
-    fn decode(invocation: &Invocation) -> Result<(TriggerRequest, Self::Kept), Outcome> {
+/// beforeSave of a class, with objects of type `T`.
+pub(crate) struct BeforeSave<T>(PhantomData<fn() -> T>);
+
+/// What a beforeSave call keeps for its reply.
+pub(crate) struct SaveKept {
+    context: SaveContext,
+    /// The received object, when the handler got it decoded into its own type.
+    received: Option<ParseObject>,
+}
+
+impl<T: ObjectData> Kind for BeforeSave<T> {
+    type Request = TriggerRequest<T>;
+    type Value = Option<T>;
+    type Kept = SaveKept;
+
+    fn decode(invocation: &Invocation) -> Result<(TriggerRequest<T>, SaveKept), Outcome> {
         let mut request = decode_trigger(&invocation.body, &invocation.name, Trigger::BeforeSave)
             .map_err(Outcome::BadRequest)?;
-        let kept = crate::object::SaveContext::attach(&mut request);
-        Ok((request, kept))
+        let context = SaveContext::attach(&mut request);
+        if typed::is_parse_object::<T>() {
+            let request =
+                typed::same_type(request).unwrap_or_else(|_| unreachable!("T is ParseObject"));
+            return Ok((
+                request,
+                SaveKept {
+                    context,
+                    received: None,
+                },
+            ));
+        }
+        let received = request.object.clone();
+        let request = request
+            .try_map(typed::decode::<T>)
+            .map_err(Outcome::Failed)?;
+        Ok((
+            request,
+            SaveKept {
+                context,
+                received: Some(received),
+            },
+        ))
     }
 
-    fn reply(result: Result<Option<ParseObject>, Error>, kept: Self::Kept) -> Outcome {
-        let object = match result {
-            Ok(Some(object)) => object,
+    fn reply(result: Result<Option<T>, Error>, kept: SaveKept) -> Outcome {
+        let SaveKept { context, received } = kept;
+        let object = match (result, received) {
+            (Err(error), _) => return Outcome::Failed(error),
+            (Ok(Some(returned)), None) => typed::same_type::<T, ParseObject>(returned)
+                .unwrap_or_else(|_| unreachable!("T is ParseObject")),
+            (Ok(Some(returned)), Some(mut received)) => {
+                if let Err(error) = typed::apply(&mut received, &returned) {
+                    return Outcome::Failed(error);
+                }
+                received
+            }
             // The handler may have changed the request's object and returned `()`, as
             // Cloud Code handlers do: those changes are saved too.
-            Ok(None) => match kept.handed_back() {
+            (Ok(None), None) => match context.handed_back() {
                 Some(object) => object,
                 None => return Outcome::Success(reply::NO_CHANGE.to_vec()),
             },
-            Err(error) => return Outcome::Failed(error),
+            (Ok(None), Some(_)) => return Outcome::Success(reply::NO_CHANGE.to_vec()),
         };
-        match reply::before_save(&object, kept.original()) {
+        match reply::before_save(&object, context.original()) {
             Ok(body) => Outcome::Success(body),
-            Err(error) => Outcome::Failed(Error::internal(format!(
-                "the object cannot be encoded as JSON: {error}"
-            ))),
+            Err(why) => Outcome::Failed(Error::internal(why)),
         }
     }
 }
 
-impl<T: BeforeSaveOutput> Returns<BeforeSave> for T {
-    fn into_value(self) -> Result<Option<ParseObject>, Error> {
+impl<T: ObjectData, O: BeforeSaveOutput<T>> Returns<BeforeSave<T>> for O {
+    fn into_value(self) -> Result<Option<T>, Error> {
         self.into_result()
     }
 }
 
-/// afterSave, beforeDelete and afterDelete of a class: success is `{"success": true}`.
-pub(crate) struct ObjectTrigger;
+/// afterSave, beforeDelete and afterDelete of a class, with objects of type `T`: success
+/// is `{"success": true}`.
+pub(crate) struct ObjectTrigger<T>(PhantomData<fn() -> T>);
 
-impl Kind for ObjectTrigger {
-    type Request = TriggerRequest;
+impl<T: ObjectData> Kind for ObjectTrigger<T> {
+    type Request = TriggerRequest<T>;
     type Value = ();
     type Kept = ();
 
-    fn decode(invocation: &Invocation) -> Result<(TriggerRequest, ()), Outcome> {
+    fn decode(invocation: &Invocation) -> Result<(TriggerRequest<T>, ()), Outcome> {
         decode_trigger(
             &invocation.body,
             &invocation.name,
             route_trigger(invocation),
         )
+        .map_err(Outcome::BadRequest)?
+        .try_map(typed::decode::<T>)
         .map(|request| (request, ()))
-        .map_err(Outcome::BadRequest)
+        .map_err(Outcome::Failed)
     }
 
     fn reply(result: Result<(), Error>, (): ()) -> Outcome {
@@ -141,7 +186,7 @@ impl Kind for ObjectTrigger {
     }
 }
 
-impl<T: TriggerOutput> Returns<ObjectTrigger> for T {
+impl<T: ObjectData, O: TriggerOutput> Returns<ObjectTrigger<T>> for O {
     fn into_value(self) -> Result<(), Error> {
         self.into_result()
     }
