@@ -3,7 +3,8 @@
 //! - `ours`: moralis-webhooks (`bench/src/bin/ours.rs`);
 //! - `raw-hyper`: the same handlers on hyper alone (`bench/src/bin/raw-hyper.rs`);
 //! - `express`: Express 5 with its JSON body parser (`bench/node/express.js`);
-//! - `parse-cloud-express`: parse-cloud-express 1.2.0 (`bench/node/parse-cloud-express.js`).
+//! - `parse-cloud-express`: parse-cloud-express 1.2.0 (`bench/node/parse-cloud-express.js`),
+//!   which has no afterFind hook.
 //!
 //! Each is started on a free loopback port, optionally pinned to one CPU with `taskset`,
 //! and prints `listening on <addr>` when ready. Its stderr goes to a log file, shown when
@@ -17,6 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::sync::mpsc;
 use std::time::Duration;
+
+use crate::workload::{Hook, Payload};
 
 /// How long a server may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -125,6 +128,26 @@ impl Peer {
         match self {
             Peer::ParseCloudExpress => format!("/beforeSave_{class}"),
             _ => format!("/triggers/{class}/beforeSave"),
+        }
+    }
+
+    /// The path of the afterFind trigger of `class`.
+    pub fn after_find_path(self, class: &str) -> String {
+        match self {
+            Peer::ParseCloudExpress => format!("/afterFind_{class}"),
+            _ => format!("/triggers/{class}/afterFind"),
+        }
+    }
+
+    /// Whether the comparison measures this server with `payload`, and if not, whether
+    /// its table shows the cell as not applicable (`Some(why)`) or leaves it out (`None`).
+    pub fn measures(self, payload: Payload) -> Result<(), Option<&'static str>> {
+        match (self, payload.hook()) {
+            (Peer::ParseCloudExpress, Hook::AfterFind) => Err(Some(
+                "parse-cloud-express 1.2 has no afterFind hook (only functions, beforeSave, \
+                 afterSave, beforeDelete and afterDelete)",
+            )),
+            _ => Ok(()),
         }
     }
 

@@ -30,9 +30,10 @@ Prints Markdown tables.
                           only where valgrind is installed)
   --peers <list>          servers of the load part (default
                           ours,raw-hyper,express,parse-cloud-express)
-  --payloads <list>       function-1k, beforesave-10k, beforesave-1m (default: all)
+  --payloads <list>       function-1k, beforesave-10k, beforesave-1m, afterfind-1k
+                          (default: all)
   --connections <list>    connections per payload, in the order of --payloads
-                          (default 64 for 1 KB and 10 KB, 8 for 1 MB)
+                          (default 64 for 1 KB and 10 KB, 8 for 1 MB and afterfind-1k)
   --rounds <n>            times each cell is measured; tables show medians (default 5)
   --warmup <seconds>      load before each cell's window (default 2)
   --seconds <seconds>     each cell's measuring window (default 4)
