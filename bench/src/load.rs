@@ -778,11 +778,16 @@ impl Goals {
 }
 
 fn print_ratios(series: &[Series], comparison: &Comparison) {
+    // The column of raw hyper keeping afterFind results as text, when it was measured.
+    let with_raw_value = series
+        .iter()
+        .any(|s| s.peer == Peer::RawHyperRawValue && s.not_applicable.is_none());
     let mut rows = Vec::new();
     for payload in &comparison.payloads {
         let goals = Goals::of(*payload);
         let ours = find(series, Peer::Ours, *payload);
         let raw = find(series, Peer::RawHyper, *payload);
+        let raw_value = find(series, Peer::RawHyperRawValue, *payload);
         let express = find(series, Peer::Express, *payload);
         let pce = find(series, Peer::ParseCloudExpress, *payload);
         let ours_raw = ratio(ours, raw);
@@ -816,6 +821,13 @@ fn print_ratios(series: &[Series], comparison: &Comparison) {
                 verdict(cpu_ratio.is_some_and(|r| r >= goals.raw_hyper))
             ),
         ];
+        if with_raw_value {
+            row.push(
+                raw_value
+                    .filter(|s| s.not_applicable.is_none())
+                    .map_or("–".to_owned(), |s| show_ratio(ratio(ours, Some(s)))),
+            );
+        }
         row.extend([
             format!(
                 "{} ({})",
@@ -858,6 +870,9 @@ fn print_ratios(series: &[Series], comparison: &Comparison) {
         "ours / raw hyper (goal ≥ 0.95; ≥ 4 for afterFind)",
         "same, by CPU per call",
     ];
+    if with_raw_value {
+        head.push("ours / raw hyper, RawValue (no goal)");
+    }
     head.extend([
         "ours / Express 5 (goal > 1; ≥ 2 at 10 KB, 1 MB; ≥ 3 for afterFind)",
         "ours / parse-cloud-express (goal > 1)",

@@ -28,8 +28,9 @@ Prints Markdown tables.
 
   --parts <list>          any of load, e2e, instructions (default: all three; instructions
                           only where valgrind is installed)
-  --peers <list>          servers of the load part (default
-                          ours,raw-hyper,express,parse-cloud-express)
+  --peers <list>          servers of the load part (default ours,raw-hyper,
+                          raw-hyper-rawvalue,express,parse-cloud-express; raw-hyper-rawvalue
+                          serves afterfind-1k only)
   --payloads <list>       function-1k, beforesave-10k, beforesave-1m, afterfind-1k
                           (default: all)
   --connections <list>    connections per payload, in the order of --payloads
@@ -275,7 +276,7 @@ fn run() -> Result<ExitCode, String> {
     if parts.iter().any(|p| p == "instructions") {
         println!("## Part 3: instructions per call (callgrind)\n");
         if InstructionCount::available() {
-            let rust: Vec<Peer> = [Peer::Ours, Peer::RawHyper]
+            let rust: Vec<Peer> = [Peer::Ours, Peer::RawHyper, Peer::RawHyperRawValue]
                 .into_iter()
                 .filter(|peer| peers.contains(peer))
                 .collect();
