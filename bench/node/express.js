@@ -6,6 +6,7 @@
 //   POST /functions/echo                  -> {"success": <params>}
 //   POST /triggers/GameScore/beforeSave   -> {"success": <object without className,
 //                                            with reviewed: true>}; score must be a number
+//   POST /triggers/GameScore/afterFind    -> {}; the results (`objects`) must be an array
 //
 // Environment: WEBHOOK_KEY (required: the X-Parse-Webhook-Key every call must carry; 401
 // otherwise), FUNCTION_NAME (echo) and CLASS_NAME (GameScore): the names served, HOST
@@ -45,6 +46,14 @@ app.post(`/triggers/${className}/beforeSave`, (req, res) => {
   delete object.className;
   object.reviewed = true;
   res.json({ success: object });
+});
+
+app.post(`/triggers/${className}/afterFind`, (req, res) => {
+  if (!Array.isArray(req.body.objects)) {
+    res.json({ error: 'the results are not an array' });
+    return;
+  }
+  res.json({});
 });
 
 const server = app.listen(port, host, (error) => {

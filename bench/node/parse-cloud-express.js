@@ -7,6 +7,9 @@
 //   POST /function_echo          -> {"success": <params>}
 //   POST /beforeSave_GameScore   -> {"success": <object, with reviewed: true>}
 //
+// It has no afterFind hook (it serves functions, beforeSave, afterSave, beforeDelete and
+// afterDelete only): the benchmark shows its afterFind cell as not applicable.
+//
 // Environment: PARSE_WEBHOOK_KEY (required: the X-Parse-Webhook-Key; the helper answers
 // {"error": "Unauthorized Request."} otherwise), FUNCTION_NAME (echo) and CLASS_NAME
 // (GameScore): the names served, HOST (127.0.0.1), PORT (0: a free port). Prints

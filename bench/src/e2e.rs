@@ -55,6 +55,7 @@ impl Route {
         match self {
             Route::Webhook(Peer::Ours) => "Ours",
             Route::Webhook(Peer::RawHyper) => "Raw",
+            Route::Webhook(Peer::RawHyperRawValue) => "RawValue",
             Route::Webhook(Peer::Express) => "Express",
             Route::Webhook(Peer::ParseCloudExpress) => "Pce",
             Route::InProcess => "Cloud",

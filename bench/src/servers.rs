@@ -1,9 +1,14 @@
 //! The webhook servers the `bench` driver compares, and how it starts and stops them.
 //!
 //! - `ours`: moralis-webhooks (`bench/src/bin/ours.rs`);
-//! - `raw-hyper`: the same handlers on hyper alone (`bench/src/bin/raw-hyper.rs`);
+//! - `raw-hyper`: the same handlers on hyper alone (`bench/src/bin/raw-hyper.rs`), every
+//!   body parsed into a `serde_json::Value`;
+//! - `raw-hyper-rawvalue`: the same program keeping afterFind results as raw text
+//!   (`--after-find rawvalue`); measured with the afterFind payload only, as it serves the
+//!   other hooks as `raw-hyper` does;
 //! - `express`: Express 5 with its JSON body parser (`bench/node/express.js`);
-//! - `parse-cloud-express`: parse-cloud-express 1.2.0 (`bench/node/parse-cloud-express.js`).
+//! - `parse-cloud-express`: parse-cloud-express 1.2.0 (`bench/node/parse-cloud-express.js`),
+//!   which has no afterFind hook.
 //!
 //! Each is started on a free loopback port, optionally pinned to one CPU with `taskset`,
 //! and prints `listening on <addr>` when ready. Its stderr goes to a log file, shown when
@@ -17,6 +22,8 @@ use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::sync::mpsc;
 use std::time::Duration;
+
+use crate::workload::{Hook, Payload};
 
 /// How long a server may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -75,8 +82,10 @@ impl FromStr for Flavor {
 pub enum Peer {
     /// moralis-webhooks.
     Ours,
-    /// hyper with no framework.
+    /// hyper with no framework, every body parsed into a `serde_json::Value`.
     RawHyper,
+    /// hyper with no framework, afterFind results kept as raw text (`&RawValue`).
+    RawHyperRawValue,
     /// Express 5 and its JSON body parser.
     Express,
     /// parse-cloud-express 1.2.0.
@@ -85,9 +94,10 @@ pub enum Peer {
 
 impl Peer {
     /// Every server, in table order.
-    pub const ALL: [Peer; 4] = [
+    pub const ALL: [Peer; 5] = [
         Peer::Ours,
         Peer::RawHyper,
+        Peer::RawHyperRawValue,
         Peer::Express,
         Peer::ParseCloudExpress,
     ];
@@ -97,6 +107,7 @@ impl Peer {
         match self {
             Peer::Ours => "ours",
             Peer::RawHyper => "raw-hyper",
+            Peer::RawHyperRawValue => "raw-hyper-rawvalue",
             Peer::Express => "express",
             Peer::ParseCloudExpress => "parse-cloud-express",
         }
@@ -107,6 +118,7 @@ impl Peer {
         match self {
             Peer::Ours => "moralis-webhooks",
             Peer::RawHyper => "raw hyper",
+            Peer::RawHyperRawValue => "raw hyper, RawValue",
             Peer::Express => "Express 5",
             Peer::ParseCloudExpress => "parse-cloud-express 1.2",
         }
@@ -125,6 +137,38 @@ impl Peer {
         match self {
             Peer::ParseCloudExpress => format!("/beforeSave_{class}"),
             _ => format!("/triggers/{class}/beforeSave"),
+        }
+    }
+
+    /// The path of the afterFind trigger of `class`.
+    pub fn after_find_path(self, class: &str) -> String {
+        match self {
+            Peer::ParseCloudExpress => format!("/afterFind_{class}"),
+            _ => format!("/triggers/{class}/afterFind"),
+        }
+    }
+
+    /// Whether the comparison measures this server with `payload`, and if not, whether
+    /// its table shows the cell as not applicable (`Some(why)`) or leaves it out (`None`).
+    pub fn measures(self, payload: Payload) -> Result<(), Option<&'static str>> {
+        match (self, payload.hook()) {
+            (Peer::ParseCloudExpress, Hook::AfterFind) => Err(Some(
+                "parse-cloud-express 1.2 has no afterFind hook (only functions, beforeSave, \
+                 afterSave, beforeDelete and afterDelete)",
+            )),
+            // Served as raw hyper serves it: the same cell twice.
+            (Peer::RawHyperRawValue, Hook::Function | Hook::BeforeSave) => Err(None),
+            _ => Ok(()),
+        }
+    }
+
+    /// The Rust program that serves this peer, and the arguments that make it this peer.
+    fn rust_program(self) -> Option<(&'static str, &'static [&'static str])> {
+        match self {
+            Peer::Ours => Some(("ours", &[])),
+            Peer::RawHyper => Some(("raw-hyper", &[])),
+            Peer::RawHyperRawValue => Some(("raw-hyper", &["--after-find", "rawvalue"])),
+            Peer::Express | Peer::ParseCloudExpress => None,
         }
     }
 
@@ -172,8 +216,10 @@ impl Programs {
     pub fn check(&self, peers: &[Peer]) -> Result<(), String> {
         for peer in peers {
             let (path, hint) = match peer {
-                Peer::Ours => (self.bin_dir.join("ours"), "build with cargo"),
-                Peer::RawHyper => (self.bin_dir.join("raw-hyper"), "build with cargo"),
+                Peer::Ours | Peer::RawHyper | Peer::RawHyperRawValue => {
+                    let (program, _) = peer.rust_program().expect("a Rust server");
+                    (self.bin_dir.join(program), "build with cargo")
+                }
                 Peer::Express => (
                     self.node_dir.join("node_modules/express/package.json"),
                     "run `npm ci` in bench/node",
@@ -216,14 +262,16 @@ impl Programs {
     ) -> Result<Running, String> {
         let mut program: Vec<String> = wrapper.to_vec();
         program.extend(match peer {
-            Peer::Ours | Peer::RawHyper => {
+            Peer::Ours | Peer::RawHyper | Peer::RawHyperRawValue => {
+                let (name, args) = peer.rust_program().expect("a Rust server");
                 let mut program = vec![
-                    self.bin_dir.join(peer.id()).display().to_string(),
+                    self.bin_dir.join(name).display().to_string(),
                     "--key".to_owned(),
                     key.to_owned(),
                     "--runtime".to_owned(),
                     self.flavor.id().to_owned(),
                 ];
+                program.extend(args.iter().map(|arg| (*arg).to_owned()));
                 if let Some((function, class)) = names {
                     program.extend([
                         "--function".to_owned(),

@@ -8,10 +8,16 @@
 //!   the envelope of `beforeSave_create.json` and a generated object of about 10 KB or 1 MB
 //!   (see [`game_score`]), answered with `{"success": <the object without className, with
 //!   reviewed: true>}`.
+//! - [`Payload::AfterFind1K`]: `GameScore` afterFind of a find that returned 1,000 results
+//!   of about 1 KB each (see [`game_score_rows`]), with the envelope of
+//!   `afterFind_find.json`, answered with `{}` (Parse Server ignores what an afterFind
+//!   webhook sends back but for an error).
 //!
-//! Each call carries its own number: the function's `params.n`, the object's `score`, both
-//! `MARKER_BASE + n` written with a fixed number of digits, so a prepared request is
-//! reused by overwriting those digits in place, and a reply to another call is caught.
+//! Each call carries its own number: the function's `params.n`, the object's `score`, the
+//! last afterFind result's `score`, all `MARKER_BASE + n` written with a fixed number of
+//! digits, so a prepared request is reused by overwriting those digits in place, and a
+//! reply to another call is caught where the reply holds the number (an afterFind reply,
+//! `{}`, does not).
 //! Replies are checked with [`crate::shape::fingerprint`]: the whole value, in one pass;
 //! [`Workload::check_with`] checks a reply that has the same bytes as one checked before
 //! (but for the call's number) by comparing bytes, which costs far less at 1 MB.
@@ -30,6 +36,12 @@ const FUNCTION_FIXTURE: &str =
     include_str!("../../moralis-webhooks/tests/fixtures/function_hello_user.json");
 const CREATE_FIXTURE: &str =
     include_str!("../../moralis-webhooks/tests/fixtures/beforeSave_create.json");
+const AFTER_FIND_FIXTURE: &str =
+    include_str!("../../moralis-webhooks/tests/fixtures/afterFind_find.json");
+
+/// The results of the afterFind payload, and the size each is made to reach.
+const AFTER_FIND_RESULTS: usize = 1000;
+const AFTER_FIND_RESULT_SIZE: usize = 1024;
 
 /// A call's number `n` is sent as `MARKER_BASE + n`: always 13 digits.
 pub const MARKER_BASE: u64 = 1_000_000_000_000;
@@ -44,6 +56,8 @@ pub enum Payload {
     Save10K,
     /// `GameScore` beforeSave of a new object, about 1 MB.
     Save1M,
+    /// `GameScore` afterFind of 1,000 results of about 1 KB each (about 1 MB).
+    AfterFind1K,
 }
 
 /// Which hook a payload calls.
@@ -53,11 +67,18 @@ pub enum Hook {
     Function,
     /// `GameScore` beforeSave.
     BeforeSave,
+    /// `GameScore` afterFind.
+    AfterFind,
 }
 
 impl Payload {
     /// Every payload, smallest first.
-    pub const ALL: [Payload; 3] = [Payload::Function, Payload::Save10K, Payload::Save1M];
+    pub const ALL: [Payload; 4] = [
+        Payload::Function,
+        Payload::Save10K,
+        Payload::Save1M,
+        Payload::AfterFind1K,
+    ];
 
     /// The name used on the command line.
     pub fn id(self) -> &'static str {
@@ -65,6 +86,7 @@ impl Payload {
             Payload::Function => "function-1k",
             Payload::Save10K => "beforesave-10k",
             Payload::Save1M => "beforesave-1m",
+            Payload::AfterFind1K => "afterfind-1k",
         }
     }
 
@@ -74,6 +96,7 @@ impl Payload {
             Payload::Function => "function 1 KB",
             Payload::Save10K => "beforeSave 10 KB",
             Payload::Save1M => "beforeSave 1 MB",
+            Payload::AfterFind1K => "afterFind 1,000 results",
         }
     }
 
@@ -82,13 +105,14 @@ impl Payload {
         match self {
             Payload::Function => Hook::Function,
             Payload::Save10K | Payload::Save1M => Hook::BeforeSave,
+            Payload::AfterFind1K => Hook::AfterFind,
         }
     }
 
     /// The body size the generated object is made to reach.
     fn target_body_size(self) -> usize {
         match self {
-            Payload::Function => 0,
+            Payload::Function | Payload::AfterFind1K => 0,
             Payload::Save10K => 10 * 1024,
             Payload::Save1M => 1024 * 1024,
         }
@@ -99,8 +123,13 @@ impl Payload {
     pub fn default_connections(self) -> usize {
         match self {
             Payload::Function | Payload::Save10K => 64,
-            Payload::Save1M => 8,
+            Payload::Save1M | Payload::AfterFind1K => 8,
         }
+    }
+
+    /// Whether the reply carries the call's number (an afterFind's `{}` does not).
+    fn reply_has_marker(self) -> bool {
+        self.hook() != Hook::AfterFind
     }
 }
 
@@ -164,13 +193,23 @@ impl Workload {
                     let expected = json!({ "success": object });
                     (body, expected, &["success", "score"])
                 }
+                Hook::AfterFind => {
+                    let mut body = fixture_body(AFTER_FIND_FIXTURE);
+                    body["query"]["limit"] = json!(AFTER_FIND_RESULTS);
+                    let rows = game_score_rows(AFTER_FIND_RESULTS, AFTER_FIND_RESULT_SIZE);
+                    body["objects"] = Value::Array(rows.into_iter().map(Value::Object).collect());
+                    (body, json!({}), &[])
+                }
             };
         let body = serde_json::to_vec(&body).expect("JSON serializes");
         let marker_at = find_marker(&body);
         let expected_text = serde_json::to_vec(&expected).expect("JSON serializes");
         let expected_fingerprint =
             fingerprint(&expected_text, marker_path).expect("the expected reply is JSON");
-        assert_eq!(expected_fingerprint.marker, Some(MARKER_BASE as f64));
+        assert_eq!(
+            expected_fingerprint.marker,
+            payload.reply_has_marker().then_some(MARKER_BASE as f64)
+        );
         Workload {
             payload,
             body,
@@ -212,6 +251,9 @@ impl Workload {
         if found.hash != self.expected_fingerprint.hash {
             return Err(wrong(self.difference(body)));
         }
+        if !self.payload.reply_has_marker() {
+            return Ok(());
+        }
         let expected = (MARKER_BASE + n) as f64;
         if found.marker != Some(expected) {
             return Err(wrong(format!(
@@ -251,19 +293,21 @@ impl Workload {
             return "not JSON".to_owned();
         };
         // Compare with the number of call 0.
-        let mut marker = Some(&mut actual);
-        for key in self.marker_path {
-            marker = marker.and_then(|value| value.get_mut(*key));
-        }
-        if let Some(marker) = marker {
-            *marker = json!(MARKER_BASE);
+        if !self.marker_path.is_empty() {
+            let mut marker = Some(&mut actual);
+            for key in self.marker_path {
+                marker = marker.and_then(|value| value.get_mut(*key));
+            }
+            if let Some(marker) = marker {
+                *marker = json!(MARKER_BASE);
+            }
         }
         first_difference(&self.expected, &actual, "")
             .unwrap_or_else(|| "numbers that differ only in form".to_owned())
     }
 
     /// The generated object of a beforeSave payload, as a client creates it (without
-    /// `className`); `None` for the function payload.
+    /// `className`); `None` for the function and afterFind payloads.
     pub fn object(&self) -> Option<Map<String, Value>> {
         let body: Value = serde_json::from_slice(&self.body).ok()?;
         let mut object = body.get("object")?.as_object()?.clone();
@@ -472,7 +516,45 @@ const CHAT: [&str; 8] = [
 /// booleans, nulls, strings with escapes and non-ASCII text, arrays of mixed types, nested
 /// objects, Dates and Pointers.
 pub fn game_score(size: usize) -> Map<String, Value> {
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    generate_game_score(&mut Rng(0x5eed_1234_abcd_0001), size)
+}
+
+/// `count` GameScore rows as a find returns them (and Parse Server passes them to
+/// afterFind): each a [`game_score`] of about `size` bytes with its own rounds, its
+/// `objectId`, `createdAt` and `updatedAt`, no `className`; ordered by `score`, `1` to
+/// `count - 1`, and the last row's `score` is [`MARKER_BASE`] (the call's number).
+pub fn game_score_rows(count: usize, size: usize) -> Vec<Map<String, Value>> {
+    let mut rng = Rng(0x5eed_1234_abcd_0002);
+    (0..count)
+        .map(|i| {
+            let created = format!(
+                "2024-05-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                1 + rng.below(28),
+                rng.below(24),
+                rng.below(60),
+                rng.below(60),
+                rng.below(1000)
+            );
+            let object_id = rng.object_id();
+            // Rounds are added until the object reaches the size asked for: ask for less,
+            // leaving room for the fields Parse Server adds (about 100 bytes) and the last
+            // round's overshoot, so that rows come out at 1 KB give or take 40 bytes.
+            let mut row = generate_game_score(&mut rng, size.saturating_sub(160));
+            let score = if i + 1 == count {
+                MARKER_BASE
+            } else {
+                i as u64 + 1
+            };
+            row.insert("score".to_owned(), json!(score));
+            row.insert("createdAt".to_owned(), json!(created));
+            row.insert("updatedAt".to_owned(), json!(created));
+            row.insert("objectId".to_owned(), json!(object_id));
+            row
+        })
+        .collect()
+}
+
+fn generate_game_score(rng: &mut Rng, size: usize) -> Map<String, Value> {
     let mut object = json!({
         "score": MARKER_BASE,
         "playerName": "Sean Plott",
@@ -586,6 +668,7 @@ mod tests {
             (Payload::Function, 800, 1300),
             (Payload::Save10K, 10 * 1024, 11 * 1024),
             (Payload::Save1M, 1024 * 1024, 1025 * 1024),
+            (Payload::AfterFind1K, 1000 * 1000, 1100 * 1024),
         ] {
             let workload = Workload::new(payload);
             let size = workload.body.len();
@@ -665,6 +748,49 @@ mod tests {
         assert!(workload
             .check_with(&mut checker, 9, 500, &reply(9, "world"))
             .is_err());
+    }
+
+    #[test]
+    fn after_find_results_are_game_score_rows_answered_with_nothing() {
+        let workload = Workload::new(Payload::AfterFind1K);
+        let mut request = workload.request("/triggers/GameScore/afterFind", "h", "k");
+        let text = String::from_utf8(request.for_call(42).to_vec()).unwrap();
+        let (_, rest) = text.split_once("\r\n\r\n").unwrap();
+        let (size, rest) = rest.split_once("\r\n").unwrap();
+        let size = usize::from_str_radix(size, 16).unwrap();
+        let call: Value = serde_json::from_str(&rest[..size]).unwrap();
+        assert_eq!(call["triggerName"], "afterFind");
+        assert_eq!(call["query"]["limit"], 1000);
+        let rows = call["objects"].as_array().unwrap();
+        assert_eq!(rows.len(), 1000);
+        let mut sizes = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let row = row.as_object().unwrap();
+            assert!(!row.contains_key("className"));
+            for field in ["objectId", "createdAt", "updatedAt", "playerName", "rounds"] {
+                assert!(row.contains_key(field), "row {i} has no {field}");
+            }
+            sizes.push(serde_json::to_vec(row).unwrap().len());
+        }
+        assert_eq!(rows[0]["score"], 1);
+        assert_eq!(rows[999]["score"], json!(MARKER_BASE + 42));
+        // Rows differ from one another.
+        assert_ne!(rows[1]["rounds"], rows[2]["rounds"]);
+        assert_ne!(rows[1]["objectId"], rows[2]["objectId"]);
+        let mean = sizes.iter().sum::<usize>() / sizes.len();
+        assert!((980..1070).contains(&mean), "{mean} bytes per row");
+
+        workload.check(42, 200, b"{}").unwrap();
+        workload.check(43, 200, b" { } ").unwrap();
+        let mut checker = Checker::default();
+        workload.check_with(&mut checker, 7, 200, b"{}").unwrap();
+        assert!(workload.check(42, 200, br#"{"success":true}"#).is_err());
+        assert!(workload.check(42, 200, b"[]").is_err());
+        assert_eq!(
+            workload.check(42, 500, b"{}").unwrap_err().kind(),
+            "status 500"
+        );
+        assert_eq!(workload.object(), None);
     }
 
     #[test]

@@ -28,11 +28,13 @@ Prints Markdown tables.
 
   --parts <list>          any of load, e2e, instructions (default: all three; instructions
                           only where valgrind is installed)
-  --peers <list>          servers of the load part (default
-                          ours,raw-hyper,express,parse-cloud-express)
-  --payloads <list>       function-1k, beforesave-10k, beforesave-1m (default: all)
+  --peers <list>          servers of the load part (default ours,raw-hyper,
+                          raw-hyper-rawvalue,express,parse-cloud-express; raw-hyper-rawvalue
+                          serves afterfind-1k only)
+  --payloads <list>       function-1k, beforesave-10k, beforesave-1m, afterfind-1k
+                          (default: all)
   --connections <list>    connections per payload, in the order of --payloads
-                          (default 64 for 1 KB and 10 KB, 8 for 1 MB)
+                          (default 64 for 1 KB and 10 KB, 8 for 1 MB and afterfind-1k)
   --rounds <n>            times each cell is measured; tables show medians (default 5)
   --warmup <seconds>      load before each cell's window (default 2)
   --seconds <seconds>     each cell's measuring window (default 4)
@@ -274,7 +276,7 @@ fn run() -> Result<ExitCode, String> {
     if parts.iter().any(|p| p == "instructions") {
         println!("## Part 3: instructions per call (callgrind)\n");
         if InstructionCount::available() {
-            let rust: Vec<Peer> = [Peer::Ours, Peer::RawHyper]
+            let rust: Vec<Peer> = [Peer::Ours, Peer::RawHyper, Peer::RawHyperRawValue]
                 .into_iter()
                 .filter(|peer| peers.contains(peer))
                 .collect();

@@ -4,7 +4,9 @@
 //! - cloud function `echo`: answers `{"success": <params>}`;
 //! - `GameScore` beforeSave: `score` must be a number; sets `reviewed: true` and returns the
 //!   object, which the framework answers on create with `{"success": <the object without
-//!   className>}`.
+//!   className>}`;
+//! - `GameScore` afterFind: reads nothing and lets the results through, which the framework
+//!   answers with `{}` (each result stays the text it came as, never split into fields).
 //!
 //! `--function <name>` and `--class <name>` serve the same handlers under one more function
 //! name and class (the end-to-end part of `bench` gives each server names of its own).
@@ -17,18 +19,19 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use moralis_webhooks::{before_save, cloud_function, Error, FunctionRequest, Params};
-use moralis_webhooks::{ParseObject, Server, TriggerRequest, Webhooks};
+use moralis_webhooks::{after_find, before_save, cloud_function, AfterFindRequest, Error};
+use moralis_webhooks::{FunctionRequest, Params, ParseObject, Server, TriggerRequest, Webhooks};
 use moralis_webhooks_bench::args::Args;
 use moralis_webhooks_bench::servers::Flavor;
 
 const USAGE: &str = "\
-ours: moralis-webhooks serving the benchmark's `echo` function and GameScore beforeSave
+ours: moralis-webhooks serving the benchmark's `echo` function, GameScore beforeSave and
+GameScore afterFind
 
   --addr <ip:port>     listen address (default 127.0.0.1:0: a free port)
   --key <key>          the webhook key (required)
   --function <name>    also serve `echo` as cloud function <name>
-  --class <name>       also serve the GameScore beforeSave for class <name>
+  --class <name>       also serve the GameScore beforeSave and afterFind for class <name>
   --runtime <kind>     current (Tokio's current-thread runtime, the default) or multi
   --threads <n>        worker threads of the multi-thread runtime (default 1)
 
@@ -46,6 +49,11 @@ async fn review(req: TriggerRequest) -> Result<ParseObject, Error> {
     let _: f64 = object.get("score")?;
     object.set("reviewed", true);
     Ok(object)
+}
+
+#[after_find("GameScore")]
+async fn let_through(_req: AfterFindRequest) -> Result<(), Error> {
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -77,7 +85,9 @@ fn run() -> Result<(), String> {
         more = more.cloud_function(name, echo);
     }
     if let Some(class) = args.get::<String>("class")? {
-        more = more.before_save(class, review);
+        more = more
+            .before_save(class.clone(), review)
+            .after_find(class, let_through);
     }
     let flavor: Flavor = args.get_or("runtime", Flavor::CurrentThread)?;
     let runtime = flavor.runtime(args.get_or("threads", 1)?)?;

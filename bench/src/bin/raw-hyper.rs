@@ -3,11 +3,18 @@
 //!
 //! - `POST /functions/echo`: answers `{"success": <params>}`;
 //! - `POST /triggers/GameScore/beforeSave`: `score` must be a number; answers
-//!   `{"success": <the object without className, with reviewed: true>}`.
+//!   `{"success": <the object without className, with reviewed: true>}`;
+//! - `POST /triggers/GameScore/afterFind`: the results (`objects`) must be objects; answers
+//!   `{}`.
 //!
 //! Every call must carry the `X-Parse-Webhook-Key` (401 otherwise); bodies are limited to
 //! 16 MiB (413), collected, parsed into a `serde_json::Value`, and the reply is made by
 //! moving values out of it, never copying them. HTTP/1.1 with keep-alive, `TCP_NODELAY`.
+//!
+//! `--after-find rawvalue` reads an afterFind call as a lean server written for it would:
+//! only `objects`, each result kept as the text it came as (`Vec<&RawValue>`), every other
+//! field skipped without building anything (`--after-find value`, the default: the whole
+//! body parsed into a `serde_json::Value`, as every other hook).
 //!
 //! `--function <name>` and `--class <name>` serve the hooks under another function name and
 //! class (the end-to-end part of `bench` gives each server names of its own).
@@ -32,6 +39,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use moralis_webhooks_bench::args::Args;
 use moralis_webhooks_bench::servers::Flavor;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 
@@ -41,7 +50,9 @@ raw-hyper: the benchmark's handlers on hyper alone (no framework)
   --addr <ip:port>     listen address (default 127.0.0.1:0: a free port)
   --key <key>          the webhook key (required)
   --function <name>    the cloud function's name (default echo)
-  --class <name>       the beforeSave's class (default GameScore)
+  --class <name>       the beforeSave's and afterFind's class (default GameScore)
+  --after-find <how>   value (parse the whole call, the default) or rawvalue (keep each
+                       result as raw text)
   --runtime <kind>     current (Tokio's current-thread runtime, the default) or multi
   --threads <n>        worker threads of the multi-thread runtime (default 1)
 
@@ -63,16 +74,28 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let args = Args::parse(
         USAGE,
-        &["addr", "key", "function", "class", "runtime", "threads"],
+        &[
+            "addr",
+            "key",
+            "function",
+            "class",
+            "after-find",
+            "runtime",
+            "threads",
+        ],
     )?;
     let addr: SocketAddr = args.get_or("addr", SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let class = args.get_or("class", "GameScore".to_owned())?;
     let routes = Arc::new(Routes {
         key: args.require::<String>("key")?,
         function: format!("/functions/{}", args.get_or("function", "echo".to_owned())?),
-        before_save: format!(
-            "/triggers/{}/beforeSave",
-            args.get_or("class", "GameScore".to_owned())?
-        ),
+        before_save: format!("/triggers/{class}/beforeSave"),
+        after_find: format!("/triggers/{class}/afterFind"),
+        results: match args.get_or("after-find", "value".to_owned())?.as_str() {
+            "value" => Results::Value,
+            "rawvalue" => Results::RawValue,
+            other => return Err(format!("--after-find {other}: not value or rawvalue")),
+        },
     });
     let flavor: Flavor = args.get_or("runtime", Flavor::CurrentThread)?;
     let runtime = flavor.runtime(args.get_or("threads", 1)?)?;
@@ -106,17 +129,29 @@ fn run() -> Result<(), String> {
     })
 }
 
-/// The key and the paths of the two hooks.
+/// The key, the paths of the hooks, and how afterFind results are read.
 struct Routes {
     key: String,
     function: String,
     before_save: String,
+    after_find: String,
+    results: Results,
 }
 
-/// The two hooks.
+/// How an afterFind call is read.
+#[derive(Clone, Copy)]
+enum Results {
+    /// The whole call parsed into a `serde_json::Value`.
+    Value,
+    /// Only `objects`, each result kept as raw text.
+    RawValue,
+}
+
+/// The hooks.
 enum Hook {
     Echo,
     BeforeSave,
+    AfterFind,
 }
 
 async fn handle(
@@ -130,6 +165,8 @@ async fn handle(
         Hook::Echo
     } else if path == routes.before_save {
         Hook::BeforeSave
+    } else if path == routes.after_find {
+        Hook::AfterFind
     } else {
         return Ok(reply(StatusCode::NOT_FOUND, error("no such hook")));
     };
@@ -152,18 +189,30 @@ async fn handle(
             ))
         }
     };
-    let call: Map<String, Value> = match serde_json::from_slice(&body) {
-        Ok(call) => call,
-        Err(_) => return Ok(reply(StatusCode::BAD_REQUEST, error("not a JSON object"))),
-    };
+    let not_json = || reply(StatusCode::BAD_REQUEST, error("not a JSON object"));
     let answer = match hook {
-        Hook::Echo => echo(call),
-        Hook::BeforeSave => before_save(call),
+        Hook::AfterFind => {
+            let checked = match routes.results {
+                Results::Value => serde_json::from_slice(&body).map(after_find),
+                Results::RawValue => serde_json::from_slice(&body).map(after_find_raw),
+            };
+            match checked {
+                Ok(checked) => checked.map(|()| b"{}".to_vec()),
+                Err(_) => return Ok(not_json()),
+            }
+        }
+        Hook::Echo | Hook::BeforeSave => {
+            let Ok(call) = serde_json::from_slice::<Map<String, Value>>(&body) else {
+                return Ok(not_json());
+            };
+            let answer = match hook {
+                Hook::BeforeSave => before_save(call),
+                _ => echo(call),
+            };
+            answer.map(|value| success(value, body.len()))
+        }
     };
-    let answer = match answer {
-        Ok(value) => success(value, body.len()),
-        Err(message) => error(message),
-    };
+    let answer = answer.unwrap_or_else(error);
     Ok(reply(StatusCode::OK, answer))
 }
 
@@ -185,6 +234,35 @@ fn before_save(mut call: Map<String, Value>) -> Result<Value, &'static str> {
     object.remove("className");
     object.insert("reviewed".to_owned(), Value::Bool(true));
     Ok(Value::Object(object))
+}
+
+/// An afterFind call, parsed whole: the results must be objects.
+fn after_find(call: Map<String, Value>) -> Result<(), &'static str> {
+    match call.get("objects") {
+        Some(Value::Array(objects)) if objects.iter().all(Value::is_object) => Ok(()),
+        _ => Err("the results are not objects"),
+    }
+}
+
+/// The part of an afterFind call a lean server reads: the results, each kept as the text
+/// it came as (every other field is skipped without building anything).
+#[derive(Deserialize)]
+struct AfterFindCall<'a> {
+    #[serde(borrow)]
+    objects: Vec<&'a RawValue>,
+}
+
+/// An afterFind call, its results kept as text: they must be objects.
+fn after_find_raw(call: AfterFindCall<'_>) -> Result<(), &'static str> {
+    if call
+        .objects
+        .iter()
+        .all(|object| object.get().starts_with('{'))
+    {
+        Ok(())
+    } else {
+        Err("the results are not objects")
+    }
 }
 
 /// Serializes `{"success": value}`; `hint` is the size of the request body, about that of
