@@ -9,13 +9,11 @@ async fn validate_score(req: TriggerRequest) -> Result<ParseObject, Error> {
     let is_update = req.is_update();
     let mut score = req.object;
 
-    // A client's `{"__op": "Increment"}` is still pending here: leave it alone and Parse
-    // Server applies it atomically after this hook.
-    if score.pending_op("score").is_none() {
-        let points: i64 = score.get("score")?; // missing or not a number: refused
-        if !(0..=1_000_000).contains(&points) {
-            return Err(Error::new("score must be between 0 and 1000000"));
-        }
+    // Under a client's `{"__op": "Increment"}`, this reads the value Parse Server will
+    // store; the reply still sends the increment, so it stays atomic.
+    let points: i64 = score.get("score")?; // missing or not a number: refused
+    if !(0..=1_000_000).contains(&points) {
+        return Err(Error::new("score must be between 0 and 1000000"));
     }
 
     if let Some(name) = score.get::<Option<String>>("playerName")? {

@@ -220,3 +220,41 @@ async fn parse_values_and_operations_set_by_a_handler() {
             "plays": {"__op": "Increment", "amount": 1}}})
     );
 }
+
+/// Parameters arrive as Parse Server re-encodes them: a Date as a plain ISO string, a
+/// pointer as `{"objectId"}` only, a file as `{__type, name, url}`.
+#[tokio::test]
+async fn typed_params_decode_what_parse_server_sends() {
+    #[derive(Deserialize)]
+    struct Params {
+        at: Date,
+        venue: Pointer,
+        doc: moralis_webhooks::types::File,
+    }
+    let app = app(Webhooks::new().cloud_function(
+        "checkin",
+        |req: moralis_webhooks::FunctionRequest<Params>| async move {
+            Ok::<_, Error>(json!({"at": req.params.at, "venue": req.params.venue.object_id(),
+                                  "class": req.params.venue.class_name(),
+                                  "doc": req.params.doc.name()}))
+        },
+    ));
+    let body = json!({"functionName": "checkin", "params": {
+        "at": "2024-01-02T03:04:05.678Z", "venue": {"objectId": "v1"},
+        "doc": {"__type": "File", "name": "ab_c.txt", "url": "http://files/ab_c.txt"}}});
+    assert_eq!(
+        call(&app, "/functions/checkin", &body).await,
+        json!({"success": {"at": {"__type": "Date", "iso": "2024-01-02T03:04:05.678Z"},
+                           "venue": "v1", "class": "", "doc": "ab_c.txt"}})
+    );
+    let mut bad = body.clone();
+    bad["params"]["at"] = json!("yesterday");
+    let reply = call(&app, "/functions/checkin", &bad).await;
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid parameter `at`: `yesterday` is not an ISO 8601 date"),
+        "{reply}"
+    );
+}
