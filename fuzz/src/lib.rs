@@ -400,7 +400,7 @@ async fn fail(mode: Mode, message: u8) -> Option<Error> {
         Mode::PublicError => {
             let message = public_message(message);
             let client = if message.is_empty() {
-                "error".to_owned()
+                "Script failed.".to_owned()
             } else {
                 message.clone()
             };

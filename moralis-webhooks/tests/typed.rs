@@ -234,9 +234,11 @@ async fn typed_params_decode_what_parse_server_sends() {
     let app = app(Webhooks::new().cloud_function(
         "checkin",
         |req: moralis_webhooks::FunctionRequest<Params>| async move {
-            Ok::<_, Error>(json!({"at": req.params.at, "venue": req.params.venue.object_id(),
+            Ok::<_, Error>(
+                json!({"at": req.params.at, "venue": req.params.venue.object_id(),
                                   "class": req.params.venue.class_name(),
-                                  "doc": req.params.doc.name()}))
+                                  "doc": req.params.doc.name()}),
+            )
         },
     ));
     let body = json!({"functionName": "checkin", "params": {

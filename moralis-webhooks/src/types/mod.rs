@@ -179,7 +179,7 @@ mod tests {
         let decoded = serde_json::from_value::<T>(value.clone());
         if let Ok(decoded) = &decoded {
             // What decodes writes back, and reads again as the same.
-            let written = serde_json::to_value(&decoded).expect("a decoded value encodes");
+            let written = serde_json::to_value(decoded).expect("a decoded value encodes");
             let again: T =
                 serde_json::from_value(written.clone()).expect("its own encoding decodes");
             assert_eq!(serde_json::to_value(&again).unwrap(), written, "{value}");
