@@ -758,9 +758,19 @@ struct Model {
     /// never does).
     attached: bool,
     edited: BTreeSet<String>,
+    /// Fields of the request's object the handler removed while they were there: on
+    /// create, those still missing go back as `{"__op": "Delete"}`.
+    dropped: BTreeSet<String>,
     /// The request's object as the framework got it back when it was let go changed, and
-    /// the edits made to it by then.
-    handed_back: Option<(ParseObject, BTreeSet<String>)>,
+    /// the model of it then.
+    handed_back: Option<(ParseObject, Edits)>,
+}
+
+/// What the handler did to an object's fields, as far as the reply depends on it.
+#[derive(Clone)]
+struct Edits {
+    edited: BTreeSet<String>,
+    dropped: BTreeSet<String>,
 }
 
 impl Model {
@@ -771,6 +781,7 @@ impl Model {
             linked: true,
             attached: true,
             edited: BTreeSet::new(),
+            dropped: BTreeSet::new(),
             handed_back: None,
         }
     }
@@ -794,7 +805,14 @@ impl Model {
 
     /// The reply the framework must send for `object` returned from a beforeSave.
     fn expected(&self, object: &ParseObject, original: Option<&Map<String, Value>>) -> Expected {
-        expected_reply(object, self.from_request, &self.edited, original)
+        expected_reply(object, self.from_request, &self.edits(), original)
+    }
+
+    fn edits(&self) -> Edits {
+        Edits {
+            edited: self.edited.clone(),
+            dropped: self.dropped.clone(),
+        }
     }
 
     /// The reply the framework must send when a beforeSave handler that worked on
@@ -808,19 +826,20 @@ impl Model {
             return self.expected(object, original);
         }
         match &self.handed_back {
-            Some((object, edited)) => expected_reply(object, true, edited, original),
+            Some((object, edits)) => expected_reply(object, true, edits, original),
             None => Expected::NoChange,
         }
     }
 }
 
-/// The reply to a beforeSave that returned `object` with these `edited` keys.
+/// The reply to a beforeSave that returned `object` with these edits.
 fn expected_reply(
     object: &ParseObject,
     from_request: bool,
-    edited: &BTreeSet<String>,
+    edits: &Edits,
     original: Option<&Map<String, Value>>,
 ) -> Expected {
+    let edited = &edits.edited;
     if from_request && edited.is_empty() {
         return Expected::NoChange;
     }
@@ -841,6 +860,17 @@ fn expected_reply(
         for key in edited {
             if !object.contains_key(key)
                 && original.contains_key(key)
+                && !SERVER_KEYS.contains(&key.as_str())
+                && key != "objectId"
+            {
+                fields.insert(key.clone(), json!({"__op": "Delete"}));
+            }
+        }
+    } else {
+        // On create: what the client sent and the handler removed, so that the client's
+        // SDK drops it too.
+        for key in &edits.dropped {
+            if !object.contains_key(key)
                 && !SERVER_KEYS.contains(&key.as_str())
                 && key != "objectId"
             {
@@ -947,6 +977,9 @@ fn apply(
             let had = object.get_raw(&key).cloned();
             let removed = object.remove(&key);
             model.edited.insert(key.clone());
+            if had.is_some() && model.from_request {
+                model.dropped.insert(key.clone());
+            }
             if removed != had || object.contains_key(&key) {
                 problem(format!("remove `{key}` returned {removed:?}, had {had:?}"));
             }
@@ -1029,7 +1062,7 @@ fn apply(
             if model.attached {
                 model.attached = false;
                 if !model.edited.is_empty() {
-                    model.handed_back = Some((copy.clone(), model.edited.clone()));
+                    model.handed_back = Some((copy.clone(), model.edits()));
                 }
             }
             *object = copy;
