@@ -35,7 +35,16 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
     // The handler is passed as a closure: a request type the attribute cannot pass then
     // shows, after the assertion's error, as a mismatched argument of this call rather than
     // as a function signature mismatch with a broken "wrap it in a closure" suggestion.
-    let handler = quote!(|#request| #ident(#request));
+    let state = hidden("state");
+    let takes_state = match function.sig.inputs.iter().nth(1) {
+        Some(FnArg::Typed(arg)) => crate::validate::is_state(&arg.ty),
+        _ => false,
+    };
+    let handler = if takes_state {
+        quote!(|#request, #state| #ident(#request, #state))
+    } else {
+        quote!(|#request| #ident(#request))
+    };
     // The handler is the argument rustc blames for an output that does not fit: it too
     // covers the return type.
     let handler = match output_ty {
@@ -46,7 +55,22 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
     let name_argument = args.name.as_ref().map(|name| quote!(#name,));
     // A path call rather than a method call: rustc then reports an unmet bound of the
     // handler's output at the call, where the span trick below can merge it.
-    let call = quote!(#krate::Webhooks::#method(#webhooks, #name_argument #handler));
+    // The handler's shape is named, so that rustc picks the one `Handler` impl it can be
+    // and explains what in it fails (a future that is not `Send`, say).
+    let shape = if takes_state {
+        quote!((_, _))
+    } else {
+        quote!((_,))
+    };
+    let turbofish = match kind {
+        Kind::Function
+        | Kind::BeforeSave
+        | Kind::AfterSave
+        | Kind::BeforeDelete
+        | Kind::AfterDelete => quote!(::<_, #shape, _>),
+        _ => quote!(::<#shape, _>),
+    };
+    let call = quote!(#krate::Webhooks::#method #turbofish(#webhooks, #name_argument #handler));
     // A return type that does not fit fails a bound of the registering method (with the
     // output trait's explanation): give the call the location of the return type, so the
     // error points there. (Other errors of the call, a future that is not `Send` or params

@@ -136,12 +136,21 @@ fn check_signature(kind: Kind, function: &ItemFn, errors: &mut Vec<syn::Error>) 
             format!("`#[{attribute}]` handlers take one parameter, the request: `{form}`"),
         )),
     }
-    if typed.len() > 1 {
-        let extra: TokenStream = typed[1..].iter().map(|arg| arg.to_token_stream()).collect();
+    // After the request, a `State<T>` may follow, and nothing else.
+    let extra_from = match typed.get(1) {
+        Some(arg) if is_state(&arg.ty) => 2,
+        _ => 1,
+    };
+    if typed.len() > extra_from {
+        let extra: TokenStream = typed[extra_from..]
+            .iter()
+            .map(|arg| arg.to_token_stream())
+            .collect();
         errors.push(syn::Error::new_spanned(
             extra,
             format!(
-                "`#[{attribute}]` handlers take one parameter, the request, and nothing else: `{form}`"
+                "`#[{attribute}]` handlers take the request, then optionally a `State<T>`, and \
+                 nothing else: `{form}`"
             ),
         ));
     }
@@ -184,5 +193,17 @@ fn wrong_request_type(kind: Kind, ty: &Type) -> Option<String> {
             }
         }
         _ => None,
+    }
+}
+
+/// Whether a parameter's type is written `State<...>` (any path ending so).
+pub(crate) fn is_state(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "State"),
+        _ => false,
     }
 }

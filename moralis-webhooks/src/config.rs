@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::dispatch::{App, Limits, WebhookKey};
+use crate::handler::{CallContext, States};
 use crate::registry::Registry;
 use crate::server::{BoundServer, Transport};
 use crate::{Registrar, Report, ServeError, Webhooks};
@@ -94,6 +95,7 @@ pub struct Server {
     from_attributes: bool,
     registrar: Option<Registrar>,
     register_only: bool,
+    states: States,
 }
 
 impl Default for Server {
@@ -119,6 +121,7 @@ impl Server {
             from_attributes: true,
             registrar: None,
             register_only: false,
+            states: States::default(),
         }
     }
 
@@ -361,6 +364,15 @@ impl Server {
         self
     }
 
+    /// Shares `value` with every handler that takes a [`State<T>`](crate::State) argument
+    /// (one value per type; a second of the same type replaces the first). A handler whose
+    /// state type was never given stops the server at start-up, naming the handler and the
+    /// type.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
+        self
+    }
+
     /// Whether to serve the handlers registered with the attributes (default `true`).
     pub fn handlers_from_attributes(mut self, include: bool) -> Self {
         self.from_attributes = include;
@@ -399,7 +411,7 @@ impl Server {
         } else {
             self.webhooks
         };
-        let registry = Registry::build(webhooks)?;
+        let registry = Registry::build(webhooks, &self.states)?;
         let prefix = self.registrar.as_ref().map(|r| public_path(r.public_url()));
         let limits = Limits {
             body_limit: self.body_limit,
@@ -415,7 +427,14 @@ impl Server {
             },
             registrar: self.registrar,
         };
-        let app = App::new(registry, self.keys, limits, prefix.unwrap_or_default());
+        let context = CallContext::new(self.states);
+        let app = App::new(
+            registry,
+            self.keys,
+            limits,
+            prefix.unwrap_or_default(),
+            context,
+        );
         Ok((app, settings))
     }
 

@@ -20,7 +20,7 @@ use tracing::field::Empty;
 use tracing::Instrument;
 
 use crate::error::error_chain;
-use crate::handler::{Invocation, Outcome};
+use crate::handler::{CallContext, Invocation, Outcome};
 use crate::names::{check_class_name, check_function_name};
 use crate::registry::{Registry, Route};
 use crate::{reply, Hook, Trigger};
@@ -69,6 +69,7 @@ pub struct App {
     prefix: String,
     in_flight: Arc<Semaphore>,
     health: AtomicU8,
+    context: CallContext,
 }
 
 /// The limits an [`App`] enforces per call.
@@ -109,6 +110,7 @@ impl App {
         keys: Vec<WebhookKey>,
         limits: Limits,
         prefix: String,
+        context: CallContext,
     ) -> App {
         App {
             registry,
@@ -117,6 +119,7 @@ impl App {
             prefix,
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
             health: AtomicU8::new(Health::Ready as u8),
+            context,
         }
     }
 
@@ -439,6 +442,7 @@ impl App {
             body,
             name: route.name.clone(),
             hook: Arc::clone(&route.hook),
+            context: self.context.clone(),
         };
         let running = AssertUnwindSafe(route.handler.call(invocation)).catch_unwind();
         let limit = route.timeout.or(self.limits.handler_timeout);

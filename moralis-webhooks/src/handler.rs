@@ -5,6 +5,9 @@
 //! Adding a kind is one `Kind` impl (and its `Returns` impl); adding a handler shape (a
 //! second argument, say) is one `Handler` impl. Nothing else repeats per kind.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -34,6 +37,7 @@ pub(crate) struct Invocation {
     /// The function or class name of the route.
     pub(crate) name: Arc<str>,
     pub(crate) hook: Arc<Hook>,
+    pub(crate) context: CallContext,
 }
 
 /// A hook kind: how its calls are decoded and answered.
@@ -61,25 +65,109 @@ pub(crate) trait Returns<K: Kind>: Send {
     fn into_value(self) -> Result<K::Value, Error>;
 }
 
-/// An async function (or closure returning a future) that serves hooks whose request is
-/// `Req`. `Args` tells the shapes apart: `(Req,)` for `async fn(req: Req)`.
+/// A value the server's handlers share, given with [`Server::state`](crate::Server::state):
+/// a handler asks for it by taking a `State<T>` as its second argument.
 ///
-/// Implemented for every `Fn(Req) -> impl Future + Send` that is `Send + Sync + 'static`;
-/// what the future may yield depends on the hook (see the registering method of
-/// [`Webhooks`](crate::Webhooks)). Closures need their argument's type written out:
+/// ```
+/// use moralis_webhooks::{Error, FunctionRequest, Server, State, Webhooks};
+///
+/// #[derive(Clone)]
+/// struct AppConfig { min_score: i64 }
+///
+/// async fn threshold(_req: FunctionRequest, State(config): State<AppConfig>) -> Result<i64, Error> {
+///     Ok(config.min_score)
+/// }
+///
+/// let app = Server::new()
+///     .handlers_from_attributes(false)
+///     .allow_unauthenticated(true)
+///     .webhooks(Webhooks::new().cloud_function("threshold", threshold))
+///     .state(AppConfig { min_score: 100 })
+///     .into_app();
+/// assert!(app.is_ok()); // without `.state(...)`, a start-up error naming `threshold`
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct State<T>(pub T);
+
+/// The shared values, by type.
+#[derive(Clone, Default)]
+pub(crate) struct States(Arc<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+impl fmt::Debug for States {
+    /// The number of values only: they are the application's, and may hold secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "States({} values)", self.0.len())
+    }
+}
+
+impl fmt::Debug for CallContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallContext")
+            .field("states", &self.states)
+            .finish()
+    }
+}
+
+impl States {
+    pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
+        Arc::make_mut(&mut self.0).insert(TypeId::of::<T>(), Arc::new(value));
+    }
+
+    pub(crate) fn contains(&self, type_id: TypeId) -> bool {
+        self.0.contains_key(&type_id)
+    }
+
+    fn get<T: Clone + 'static>(&self) -> Option<T> {
+        self.0.get(&TypeId::of::<T>())?.downcast_ref::<T>().cloned()
+    }
+}
+
+/// What the server passes to a handler besides the request: the shared values.
+#[derive(Clone, Default)]
+pub struct CallContext {
+    states: States,
+}
+
+impl CallContext {
+    pub(crate) fn new(states: States) -> Self {
+        CallContext { states }
+    }
+}
+
+/// The type of a handler's [`State`] argument: its id, and its name for errors.
+pub(crate) type StateType = (TypeId, &'static str);
+
+/// An async function (or closure returning a future) that serves hooks whose request is
+/// `Req`. `Args` tells the shapes apart: `(Req,)` for `async fn(req: Req)`, and
+/// `(Req, State<S>)` for `async fn(req: Req, state: State<S>)`.
+///
+/// Implemented for every such `Fn` that is `Send + Sync + 'static` and returns a `Send`
+/// future; what the future may yield depends on the hook (see the registering method of
+/// [`Webhooks`](crate::Webhooks)). Closures need their arguments' types written out:
 /// `|req: FunctionRequest| async move { ... }`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a handler for hooks whose request is `{Req}`",
-    label = "expected an async fn taking a `{Req}`",
+    label = "expected an async fn taking a `{Req}` (and optionally a `State<T>`)",
     note = "a handler is an `async fn(req: {Req}) -> Result<_, Error>`, or a closure `|req: {Req}| async move {{ ... }}` that is `Send + Sync + 'static` and returns a `Send` future"
 )]
 pub trait Handler<Req, Args>: Send + Sync + 'static {
     /// What the handler's future yields.
     type Output: Send + 'static;
 
-    /// Runs the handler.
+    /// Runs the handler; `None` when a shared value it takes is missing (checked at
+    /// start-up, so it does not happen).
     #[doc(hidden)]
-    fn call(&self, request: Req) -> Pin<Box<dyn Future<Output = Self::Output> + Send + 'static>>;
+    fn call(
+        &self,
+        request: Req,
+        context: &CallContext,
+    ) -> Option<Pin<Box<dyn Future<Output = Self::Output> + Send + 'static>>>;
+
+    /// The type of the [`State`] the handler takes, if it takes one.
+    #[doc(hidden)]
+    fn state_type() -> Option<(TypeId, &'static str)> {
+        None
+    }
 }
 
 impl<Req, F, Fut> Handler<Req, (Req,)> for F
@@ -91,8 +179,36 @@ where
 {
     type Output = Fut::Output;
 
-    fn call(&self, request: Req) -> Pin<Box<dyn Future<Output = Fut::Output> + Send + 'static>> {
-        Box::pin(self(request))
+    fn call(
+        &self,
+        request: Req,
+        _: &CallContext,
+    ) -> Option<Pin<Box<dyn Future<Output = Fut::Output> + Send + 'static>>> {
+        Some(Box::pin(self(request)))
+    }
+}
+
+impl<Req, S, F, Fut> Handler<Req, (Req, State<S>)> for F
+where
+    Req: Send + 'static,
+    S: Clone + Send + Sync + 'static,
+    F: Fn(Req, State<S>) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    type Output = Fut::Output;
+
+    fn call(
+        &self,
+        request: Req,
+        context: &CallContext,
+    ) -> Option<Pin<Box<dyn Future<Output = Fut::Output> + Send + 'static>>> {
+        let state = context.states.get::<S>()?;
+        Some(Box::pin(self(request, State(state))))
+    }
+
+    fn state_type() -> Option<(TypeId, &'static str)> {
+        Some((TypeId::of::<S>(), std::any::type_name::<S>()))
     }
 }
 
@@ -102,6 +218,9 @@ type ErasedFn = dyn Fn(Invocation) -> BoxFuture<Outcome> + Send + Sync;
 #[derive(Clone)]
 pub(crate) struct Erased {
     call: Arc<ErasedFn>,
+    /// The handler's function, as Rust names it (`my_app::top_scores`), for errors.
+    pub(crate) name: &'static str,
+    pub(crate) state_type: Option<StateType>,
 }
 
 impl Erased {
@@ -120,10 +239,18 @@ impl Erased {
                         Ok(decoded) => decoded,
                         Err(outcome) => return outcome,
                     };
+                    let context = invocation.context.clone();
                     drop(invocation);
-                    K::reply(handler.call(request).await.into_value(), kept)
+                    let Some(running) = handler.call(request, &context) else {
+                        return Outcome::Failed(Error::internal(
+                            "a value the handler takes with `State` was not given with `Server::state`",
+                        ));
+                    };
+                    K::reply(running.await.into_value(), kept)
                 })
             }),
+            name: std::any::type_name::<H>(),
+            state_type: H::state_type(),
         }
     }
 

@@ -153,7 +153,9 @@ pub use config::{
 };
 pub use dispatch::App;
 pub use error::{Error, ServeError};
-pub use handler::{BeforeSaveOutput, FunctionOutput, Handler, TriggerOutput};
+#[doc(hidden)]
+pub use handler::CallContext;
+pub use handler::{BeforeSaveOutput, FunctionOutput, Handler, State, TriggerOutput};
 pub use hooks::{RegisterError, Registrar, Report, ServerReport};
 /// The `http` crate, whose request and response types [`App::handle`] uses.
 pub use http;

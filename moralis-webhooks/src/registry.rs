@@ -11,7 +11,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::handler::{BeforeSaveOutput, Erased, FunctionOutput, Handler, TriggerOutput};
+use crate::handler::{BeforeSaveOutput, Erased, FunctionOutput, Handler, States, TriggerOutput};
 use crate::kinds::{
     self, AfterFindRequest, ConnectRequest, EventRequest, FileRequest, FindRequest, LoginRequest,
     LogoutRequest, PasswordResetRequest, SubscribeRequest,
@@ -476,7 +476,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn build(webhooks: Webhooks) -> Result<Registry, ServeError> {
+    pub(crate) fn build(webhooks: Webhooks, states: &States) -> Result<Registry, ServeError> {
         let mut entries = webhooks.entries;
         entries.sort_by(|a, b| (&a.hook, &a.location).cmp(&(&b.hook, &b.location)));
         let mut problems = Vec::new();
@@ -506,6 +506,16 @@ impl Registry {
                     entry.hook, entry.location
                 ));
                 continue;
+            }
+            if let Some((type_id, type_name)) = entry.handler.state_type {
+                if !states.contains(type_id) {
+                    problems.push(format!(
+                        "the handler `{}` of the {} (registered at {}) takes `State<{type_name}>`, \
+                         but no `{type_name}` was given with `Server::state`",
+                        entry.handler.name, entry.hook, entry.location
+                    ));
+                    continue;
+                }
             }
             if let Some(first) = first_location.get(&entry.hook) {
                 problems.push(format!(
@@ -600,7 +610,9 @@ mod tests {
             .cloud_function("ns.fn", hello)
             .before_delete("_Session", audit);
         let locations: Vec<String> = webhooks.hooks().map(|(_, l)| l.to_string()).collect();
-        let Err(ServeError::InvalidHandlers { problems }) = Registry::build(webhooks) else {
+        let Err(ServeError::InvalidHandlers { problems }) =
+            Registry::build(webhooks, &States::default())
+        else {
             panic!("duplicates must be refused");
         };
         assert_eq!(problems.len(), 4, "{problems:#?}");
@@ -625,7 +637,9 @@ mod tests {
             .after_save("@Config", audit)
             .before_find("@Connect", |_: FindRequest| async {})
             .before_save_file(upload);
-        let Err(ServeError::InvalidHandlers { problems }) = Registry::build(webhooks) else {
+        let Err(ServeError::InvalidHandlers { problems }) =
+            Registry::build(webhooks, &States::default())
+        else {
             panic!("pseudo-classes through the methods of ordinary classes must be refused");
         };
         assert_eq!(problems.len(), 3, "{problems:#?}");
@@ -639,12 +653,42 @@ mod tests {
         );
     }
 
+    #[derive(Clone)]
+    struct Config;
+
+    async fn configured(_: FunctionRequest, _: crate::State<Config>) -> Result<(), crate::Error> {
+        Ok(())
+    }
+
+    #[test]
+    fn a_missing_state_names_the_handler_and_the_type() {
+        let webhooks = || Webhooks::new().cloud_function("configured", configured);
+        let Err(ServeError::InvalidHandlers { problems }) =
+            Registry::build(webhooks(), &States::default())
+        else {
+            panic!("a missing state must stop the start");
+        };
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("registry::tests::configured"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[0].contains("State<moralis_webhooks::registry::tests::Config>"),
+            "{problems:?}"
+        );
+        let mut states = States::default();
+        states.insert(Config);
+        assert!(Registry::build(webhooks(), &states).is_ok());
+    }
+
     #[test]
     fn lookups_find_what_was_registered() {
         let registry = Registry::build(
             Webhooks::new()
                 .cloud_function("hello", hello)
                 .after_save("GameScore", audit),
+            &States::default(),
         )
         .unwrap();
         assert!(registry.function("hello").is_some());
