@@ -80,7 +80,11 @@ impl Field {
     /// the text received, so that reading a field does not decode it twice.
     pub(crate) fn may_be_op(&self) -> bool {
         match &self.raw {
-            Some(raw) => raw.get().starts_with('{') && raw.get().contains("\"__op\""),
+            // A key may be written with escapes (`"\u005f_op"`): then look closer.
+            Some(raw) => {
+                let text = raw.get();
+                text.starts_with('{') && (text.contains("\"__op\"") || text.contains("\\u"))
+            }
             None => self.value().get("__op").is_some(),
         }
     }

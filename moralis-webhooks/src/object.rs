@@ -649,6 +649,26 @@ mod tests {
         assert_eq!(score.get::<String>("name").unwrap(), "n");
     }
 
+    /// An operation whose key is written with escapes is still an operation.
+    #[test]
+    fn escaped_operation_keys_are_estimated_too() {
+        let mut request = TriggerRequest::new(
+            crate::Trigger::BeforeSave,
+            ParseObject::received(
+                serde_json::from_str(
+                    r#"{"className": "GameScore", "objectId": "x", "score": {"\u005f_op": "Delete"}}"#,
+                )
+                .unwrap(),
+            ),
+        );
+        request.original = Some(object(
+            json!({"className": "GameScore", "objectId": "x", "score": 10}),
+        ));
+        let _context = SaveContext::attach(&mut request);
+        assert_eq!(request.object.pending_op("score"), Some("Delete"));
+        assert_eq!(request.object.get::<Option<i64>>("score").unwrap(), None);
+    }
+
     /// Changes made to a beforeSave request's object come back when the handler drops it,
     /// and a copy never does.
     #[test]

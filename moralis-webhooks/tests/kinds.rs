@@ -377,6 +377,16 @@ async fn bodies_that_contradict_their_route_are_refused() {
         reply["error"].as_str().unwrap().contains("class `Other`"),
         "{reply}"
     );
+    let (_, mut results) = fixture("afterFind_find");
+    results["objects"][1]["className"] = json!("Other");
+    let (status, reply) = call(&app, "/triggers/AF/afterFind", &results).await;
+    assert_eq!(status, 400);
+    assert!(
+        reply["error"].as_str().unwrap().contains("\"Other\""),
+        "{reply}"
+    );
+    results["objects"][1]["className"] = json!(5);
+    assert_eq!(call(&app, "/triggers/AF/afterFind", &results).await.0, 400);
     let (status, reply) = call(&app, "/triggers/@File/beforeSave", &json!({"fileSize": 1})).await;
     assert_eq!(
         (status, reply),

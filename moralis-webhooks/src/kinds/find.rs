@@ -170,16 +170,16 @@ pub(super) fn decode_after_find(
         .unwrap_or_default()
         .into_iter()
         .map(|text| {
-            if text.get().starts_with('{') {
-                Ok(ParseObject::received(Fields::unsplit(
-                    text,
-                    Some(class_name),
-                )))
-            } else {
-                Err(BadRequest::new(format!(
+            if !text.get().starts_with('{') {
+                return Err(BadRequest::new(format!(
                     "the {trigger} call's `objects` holds something other than objects"
-                )))
+                )));
             }
+            check_result_class(text.get(), class_name)?;
+            Ok(ParseObject::received(Fields::unsplit(
+                text,
+                Some(class_name),
+            )))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(AfterFindRequest {
@@ -195,4 +195,36 @@ pub(super) fn decode_after_find(
         headers: body.headers.unwrap_or_default(),
         ip: body.ip,
     })
+}
+
+/// Refuses a result whose own `className` is not the route's. Parse Server sends results
+/// without one, so the text is read for it only when it holds the word (or an escape that
+/// could spell it); an included object inside a result has a `className` of its own, which
+/// is not looked at.
+fn check_result_class(text: &str, class_name: &str) -> Result<(), BadRequest> {
+    if !text.contains("className") && !text.contains("\\u") {
+        return Ok(());
+    }
+    #[derive(serde::Deserialize)]
+    struct ClassOnly {
+        #[serde(rename = "className")]
+        class_name: Option<Value>,
+    }
+    let sent = serde_json::from_str::<ClassOnly>(text)
+        .map_err(|_| BadRequest::new("a result of the afterFind call is not an object".to_owned()))?
+        .class_name;
+    match sent {
+        None => Ok(()),
+        Some(Value::String(sent)) if sent == class_name => Ok(()),
+        Some(sent) => Err(BadRequest {
+            message: format!(
+                "a result of the afterFind call has className {sent} but was sent to the route \
+                 of class `{class_name}`"
+            ),
+            summary: format!(
+                "a result of the afterFind call has another className than `{class_name}`, its \
+                 route's"
+            ),
+        }),
+    }
 }
