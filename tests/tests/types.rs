@@ -1,6 +1,8 @@
-//! Parse values through a real Parse Server 9.10.0: every REST type a client writes arrives
-//! decodable in a webhook and equals what Parse Server returns through REST, and every type
-//! a beforeSave sets is stored with its Parse type.
+//! Parse values and typed objects through a real Parse Server 9.10.0: every REST type a
+//! client writes arrives decodable in a webhook and equals what Parse Server returns through
+//! REST; every type a beforeSave sets is stored with its Parse type; typed beforeSaves keep
+//! concurrent increments and concurrent updates of other fields; and a struct that omits
+//! fields leaves them intact.
 //!
 //! One Parse Server, with a files adapter, serves the whole file; each test serves its own
 //! handlers on classes and functions of its own.
@@ -8,7 +10,9 @@
 #[allow(dead_code)] // this file uses some of the shared helpers only
 mod common;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier, OnceLock};
+use std::time::Duration;
 
 use moralis_webhooks::types::{Acl, Bytes, Date, File, GeoPoint, Pointer, Polygon, Relation};
 use moralis_webhooks::{Error, ParseObject, TriggerRequest, Webhooks};
@@ -16,7 +20,9 @@ use moralis_webhooks_conformance::{percent_encode, ParseServer, ParseServerOptio
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use common::{client, create, keyed, object_id, serve, shared_parse_with, stored, Recorder};
+use common::{
+    client, create, fields, keyed, object_id, serve, shared_parse_with, stored, Recorder,
+};
 
 /// The class pointers and relations of these tests point to.
 const TARGET: &str = "TypesTarget";
@@ -30,7 +36,14 @@ fn types_parse() -> &'static ParseServer {
             files: true,
             ..ParseServerOptions::default()
         },
-        &[TARGET, "ClientTypes", "HookTypes"],
+        &[
+            TARGET,
+            "ClientTypes",
+            "HookTypes",
+            "TypedIncrement",
+            "TypedRace",
+            "PartialStruct",
+        ],
     )
 }
 
@@ -552,5 +565,233 @@ fn every_type_a_before_save_sets_is_stored_with_its_type() {
             "flag": {"type": "Boolean"},
         }),
         "{schema}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Concurrent increments through a typed beforeSave
+// ---------------------------------------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Score {
+    score: i64,
+    last_seen_score: Option<i64>,
+}
+
+/// 20 clients increment `score` at once through a typed beforeSave that reads the score
+/// (Parse's estimate: stored + 1) and writes another field: the reply keeps each client's
+/// Increment an operation, so none is lost.
+#[test]
+fn concurrent_increments_through_a_typed_before_save_end_with_the_exact_total() {
+    let parse = types_parse();
+    let estimates = Recorder::new();
+    let recorded = estimates.clone();
+    let _hooks = serve(
+        parse,
+        keyed(),
+        Webhooks::new().before_save("TypedIncrement", move |mut req: TriggerRequest<Score>| {
+            recorded.push(req.object.score);
+            async move {
+                req.object.last_seen_score = Some(req.object.score);
+                // Widens the window between Parse Server reading the object and
+                // writing it.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                Ok::<_, Error>(req.object)
+            }
+        }),
+    );
+    let id = create(parse, "TypedIncrement", &json!({"score": 0}));
+    assert_eq!(estimates.take(), [0]);
+    const CLIENTS: i64 = 20;
+    let barrier = Barrier::new(CLIENTS as usize);
+    let path = format!("/classes/TypedIncrement/{id}");
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    let (status, body) =
+                        parse.put(&path, &json!({"score": {"__op": "Increment", "amount": 1}}));
+                    (status != 200).then(|| format!("{status} {body}"))
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .filter_map(|client| client.join().expect("a client thread panicked"))
+            .collect()
+    });
+    assert!(failures.is_empty(), "failed increments: {failures:#?}");
+    let object = stored(parse, "TypedIncrement", &id);
+    assert_eq!(object["score"], CLIENTS, "increments lost: {object}");
+    let last_seen = object["lastSeenScore"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no lastSeenScore: {object}"));
+    assert!((1..=CLIENTS).contains(&last_seen), "{object}");
+    let mut estimates = estimates.take();
+    assert_eq!(estimates.len(), CLIENTS as usize, "{estimates:?}");
+    assert!(
+        estimates.iter().all(|e| (1..=CLIENTS).contains(e)),
+        "{estimates:?}"
+    );
+    estimates.sort_unstable();
+    estimates.dedup();
+    assert!(
+        estimates.len() < CLIENTS as usize,
+        "no two saves overlapped, so the test proved nothing: {estimates:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. A typed beforeSave racing another client's update of another field
+// ---------------------------------------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+struct Pair {
+    a: i64,
+    b: i64,
+}
+
+/// While a typed beforeSave that changes `a` waits, another client's update of `b`
+/// commits. The handler returns `b` as it arrived (stale by then); only what it changed
+/// goes back, so neither change is lost.
+#[test]
+fn a_typed_before_save_racing_an_update_of_another_field_loses_neither() {
+    let parse = types_parse();
+    let (entered, entered_rx) = mpsc::channel::<i64>();
+    let proceed = Arc::new(tokio::sync::Semaphore::new(0));
+    let go = Arc::clone(&proceed);
+    let _hooks = serve(
+        parse,
+        keyed(),
+        Webhooks::new().before_save("TypedRace", move |mut req: TriggerRequest<Pair>| {
+            let (entered, go) = (entered.clone(), Arc::clone(&go));
+            async move {
+                if req.context.get("slow") == Some(&json!(true)) {
+                    let _ = entered.send(req.object.b);
+                    tokio::time::timeout(Duration::from_secs(10), go.acquire())
+                        .await
+                        .map_err(|_| Error::new("the test never let the slow save go on"))?
+                        .map_err(Error::internal)?
+                        .forget();
+                    req.object.a += 1;
+                }
+                Ok::<_, Error>(req.object)
+            }
+        }),
+    );
+    let id = create(parse, "TypedRace", &json!({"a": 0, "b": 0}));
+    let path = format!("/classes/TypedRace/{id}");
+    let (slow, fast, seen_b) = std::thread::scope(|scope| {
+        let slow = scope.spawn(|| {
+            client(
+                parse,
+                "PUT",
+                &path,
+                &[("X-Parse-Cloud-Context", r#"{"slow":true}"#)],
+                Some(&json!({"note": "slow"})),
+            )
+        });
+        let seen_b = entered_rx.recv_timeout(Duration::from_secs(10));
+        // The other client's update, through the same beforeSave (unchanged), commits
+        // while the slow save waits.
+        let fast = parse.put(&path, &json!({"b": 5}));
+        proceed.add_permits(1);
+        (slow.join().expect("the slow client"), fast, seen_b)
+    });
+    assert_eq!(seen_b, Ok(0), "the slow beforeSave did not start");
+    assert_eq!(fast.0, 200, "the update of b: {}", fast.1);
+    assert_eq!(slow.0, 200, "the slow update: {}", slow.1);
+    assert_eq!(
+        fields(&stored(parse, "TypedRace", &id)),
+        json!({"a": 1, "b": 5, "note": "slow"}),
+        "an update was lost"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. A struct that omits fields leaves them intact
+// ---------------------------------------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+struct OnlyScore {
+    score: i64,
+}
+
+/// Fields of many types, with `score`.
+fn many_types(parse: &ParseServer, user_id: &str, member: &str) -> Value {
+    let uploaded = upload(parse, "partial.txt", b"kept");
+    json!({
+        "score": 1,
+        "when": {"__type": "Date", "iso": "2030-06-15T08:09:10.011Z"},
+        "owner": target_pointer(member),
+        "attachment": file_value(&uploaded),
+        "place": {"__type": "GeoPoint", "latitude": -12.5, "longitude": 130.25},
+        // Closed already, so that it is stored as sent.
+        "area": {"__type": "Polygon", "coordinates": [[0.5, 0.5], [0.5, 1.25], [1.25, 1.25], [0.5, 0.5]]},
+        "blob": {"__type": "Bytes", "base64": "cGFydGlhbA=="},
+        "ACL": {"*": {"read": true, "write": true}, user_id: {"read": true, "write": true}},
+        "tags": ["kept", 1, {"deep": [true, null]}],
+        "meta": {"level": 7, "nested": {"text": "ünïcödé ✓", "float": 1.5e-7}},
+        "title": "kept",
+        "flag": false,
+        "nothing": null,
+        "members": {"__op": "AddRelation", "objects": [target_pointer(member)]},
+    })
+}
+
+/// A typed beforeSave whose struct knows only `score`: it changes `score`, and every other
+/// field, of every type, is stored as the client sent it and never rewritten. (Writing the
+/// Bytes field back on update would even fail the save on PostgreSQL.)
+#[test]
+fn a_struct_that_omits_fields_leaves_them_intact() {
+    let parse = types_parse();
+    let (user_id, _) = sign_up(parse, "types-partial");
+    let member = create(parse, TARGET, &json!({"name": "partial"}));
+    let _hooks = serve(
+        parse,
+        keyed(),
+        Webhooks::new().before_save(
+            "PartialStruct",
+            |mut req: TriggerRequest<OnlyScore>| async move {
+                req.object.score += 100;
+                Ok::<_, Error>(req.object)
+            },
+        ),
+    );
+    let sent = many_types(parse, &user_id, &member);
+    let (status, body) = parse.post("/classes/PartialStruct", &sent);
+    assert_eq!(status, 201, "{body}");
+    let id = object_id(&body);
+    let created = stored(parse, "PartialStruct", &id);
+    let mut expected = sent.clone();
+    expected["score"] = json!(101);
+    expected["members"] = json!({"__type": "Relation", "className": TARGET});
+    expected.as_object_mut().unwrap().remove("nothing"); // null is not stored
+    assert_eq!(created["ACL"], sent["ACL"], "{created}");
+    assert_eq!(fields(&created), fields(&expected));
+
+    let unchanged = |object: &Value| {
+        let mut object = object.clone();
+        for key in ["score", "note", "updatedAt"] {
+            object.as_object_mut().unwrap().remove(key);
+        }
+        object
+    };
+    for (update, score) in [
+        (json!({"note": "an update of another field"}), 201),
+        (json!({"score": {"__op": "Increment", "amount": 5}}), 306),
+        (json!({"score": 7}), 107),
+    ] {
+        let (status, body) = parse.put(&format!("/classes/PartialStruct/{id}"), &update);
+        assert_eq!(status, 200, "{update}: {body}");
+        let object = stored(parse, "PartialStruct", &id);
+        assert_eq!(object["score"], score, "{update}: {object}");
+        assert_eq!(unchanged(&object), unchanged(&created), "{update}");
+    }
+    assert_eq!(
+        related_ids(parse, "PartialStruct", &id, "members"),
+        [member]
     );
 }
