@@ -1,8 +1,9 @@
 //! Parse values and typed objects through a real Parse Server 9.10.0: every REST type a
 //! client writes arrives decodable in a webhook and equals what Parse Server returns through
 //! REST; every type a beforeSave sets is stored with its Parse type; typed beforeSaves keep
-//! concurrent increments and concurrent updates of other fields; and a struct that omits
-//! fields leaves them intact.
+//! concurrent increments and concurrent updates of other fields; a struct that omits fields
+//! leaves them intact; typed cloud function parameters; and two Cloud Code behaviours (a
+//! field removed on create, an empty error message).
 //!
 //! One Parse Server, with a files adapter, serves the whole file; each test serves its own
 //! handlers on classes and functions of its own.
@@ -15,13 +16,13 @@ use std::sync::{Arc, Barrier, OnceLock};
 use std::time::Duration;
 
 use moralis_webhooks::types::{Acl, Bytes, Date, File, GeoPoint, Pointer, Polygon, Relation};
-use moralis_webhooks::{Error, ParseObject, TriggerRequest, Webhooks};
+use moralis_webhooks::{Error, FunctionRequest, ParseObject, TriggerRequest, Webhooks};
 use moralis_webhooks_conformance::{percent_encode, ParseServer, ParseServerOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use common::{
-    client, create, fields, keyed, object_id, serve, shared_parse_with, stored, Recorder,
+    client, create, error_141, fields, keyed, object_id, serve, shared_parse_with, stored, Recorder,
 };
 
 /// The class pointers and relations of these tests point to.
@@ -43,6 +44,7 @@ fn types_parse() -> &'static ParseServer {
             "TypedIncrement",
             "TypedRace",
             "PartialStruct",
+            "UnsetOnCreate",
         ],
     )
 }
@@ -794,4 +796,128 @@ fn a_struct_that_omits_fields_leaves_them_intact() {
         related_ids(parse, "PartialStruct", &id, "members"),
         [member]
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Typed cloud function parameters
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct TypedParams {
+    when: Date,
+    owner: Pointer,
+    attachment: File,
+}
+
+/// A client calls a function with a REST Date, Pointer and File: Parse Server re-encodes
+/// the Date to a plain ISO string and the Pointer to `{"objectId": ...}` before the webhook;
+/// the handler decodes them all and returns them.
+#[test]
+fn typed_function_params_decode_what_parse_server_sends() {
+    let parse = types_parse();
+    let uploaded = upload(parse, "param.txt", b"a parameter");
+    let owner = create(parse, TARGET, &json!({"name": "param"}));
+    let raw = Recorder::new();
+    let recorded = raw.clone();
+    let typed = Recorder::new();
+    let typed_recorded = typed.clone();
+    let _hooks = serve(
+        parse,
+        keyed(),
+        Webhooks::new()
+            .cloud_function("typesParamsRaw", move |req: FunctionRequest| {
+                recorded.push(Value::Object(req.params.to_map()));
+                async { Ok::<_, Error>(()) }
+            })
+            .cloud_function("typesParams", move |req: FunctionRequest<TypedParams>| {
+                typed_recorded.push(req.params.clone());
+                async move { Ok::<_, Error>(req.params) }
+            }),
+    );
+    let params = json!({
+        "when": {"__type": "Date", "iso": "2024-02-29T12:34:56.789Z"},
+        "owner": target_pointer(&owner),
+        "attachment": file_value(&uploaded),
+    });
+    let (status, body) = parse.post("/functions/typesParamsRaw", &params);
+    assert_eq!((status, &body), (200, &json!({"result": null})));
+    let raw = raw.take();
+    assert_eq!(
+        raw,
+        [json!({
+            "when": "2024-02-29T12:34:56.789Z",
+            "owner": {"objectId": owner},
+            "attachment": file_value(&uploaded),
+        })],
+        "what Parse Server sends the webhook"
+    );
+
+    let (status, body) = parse.post("/functions/typesParams", &params);
+    let decoded = typed.take();
+    assert_eq!(
+        decoded,
+        [TypedParams {
+            when: "2024-02-29T12:34:56.789Z".parse().unwrap(),
+            // Parse Server sends no class: the function knows which it means.
+            owner: Pointer::new("", &owner),
+            attachment: serde_json::from_value(uploaded.clone()).unwrap(),
+        }]
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"result": {
+            "when": {"__type": "Date", "iso": "2024-02-29T12:34:56.789Z"},
+            "owner": {"__type": "Pointer", "className": "", "objectId": owner},
+            "attachment": file_value(&uploaded),
+        }})
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. Two Cloud Code behaviours
+// ---------------------------------------------------------------------------------------
+
+/// A beforeSave on create removes a field the client sent: Parse Server accepts the reply
+/// (201), the stored object lacks the field, and the client's response tells it so.
+#[test]
+fn a_field_removed_on_create_is_not_stored_and_the_client_is_told() {
+    let parse = types_parse();
+    let _hooks = serve(
+        parse,
+        keyed(),
+        Webhooks::new().before_save("UnsetOnCreate", |mut req: TriggerRequest| async move {
+            req.object.unset("bar");
+            Ok::<_, Error>(req.object)
+        }),
+    );
+    let (status, body) = parse.post("/classes/UnsetOnCreate", &json!({"foo": 1, "bar": 2}));
+    assert_eq!(status, 201, "{body}");
+    let id = object_id(&body);
+    // As after Cloud Code's `unset`: the Delete tells the client's SDK to drop the field
+    // from its copy.
+    assert_eq!(
+        body,
+        json!({"objectId": id, "createdAt": body["createdAt"], "bar": {"__op": "Delete"}})
+    );
+    assert!(body["createdAt"].is_string(), "{body}");
+    assert_eq!(
+        fields(&stored(parse, "UnsetOnCreate", &id)),
+        json!({"foo": 1})
+    );
+}
+
+/// An empty error message reaches the client as Cloud Code's "Script failed.".
+#[test]
+fn an_empty_function_error_is_script_failed() {
+    let parse = types_parse();
+    let _hooks = serve(
+        parse,
+        keyed(),
+        Webhooks::new().cloud_function("typesEmptyError", |_: FunctionRequest| async {
+            Err::<(), _>(Error::new(""))
+        }),
+    );
+    let (status, body) = parse.post("/functions/typesEmptyError", &json!({}));
+    assert_eq!((status, body), (400, error_141("Script failed.")));
 }
