@@ -374,8 +374,8 @@ impl ParseObject {
         self.set(key, Add::new(items))
     }
 
-    /// Appends the `items` that the array in field `key` does not hold yet, atomically (an
-    /// [`AddUnique`]).
+    /// Appends the `items` that the array in field `key` does not hold yet, each once,
+    /// atomically (an [`AddUnique`]).
     pub fn add_unique<T: Serialize>(
         &mut self,
         key: impl Into<String>,

@@ -78,7 +78,7 @@ fn add_numbers(stored: Option<&Value>, amount: &Value) -> Option<Value> {
 
 /// Equality as Parse applies it to array elements: objects by `objectId` when both are
 /// Parse objects or pointers, everything else by value.
-fn same(a: &Value, b: &Value) -> bool {
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
     let id = |v: &Value| {
         let object = v.as_object()?;
         Some((

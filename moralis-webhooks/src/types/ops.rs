@@ -26,6 +26,20 @@ impl Items {
     fn values(&self) -> &[Value] {
         self.0.as_deref().unwrap_or_default()
     }
+
+    /// Each item once (pointers and objects by `objectId`), as the Parse JS SDK makes an
+    /// `AddUnique`: on create, Parse Server stores an `AddUnique`'s items as they are.
+    fn unique(self) -> Self {
+        Items(self.0.map(|items| {
+            let mut unique: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items {
+                if !unique.iter().any(|kept| crate::ops::same(kept, &item)) {
+                    unique.push(item);
+                }
+            }
+            unique
+        }))
+    }
 }
 
 fn write_op<S: Serializer>(
@@ -131,7 +145,7 @@ impl<'de> Deserialize<'de> for Increment {
 
 /// The array operations: each carries the items it adds or removes.
 macro_rules! array_op {
-    ($(#[$doc:meta])* $name:ident, $op:literal) => {
+    ($(#[$doc:meta])* $name:ident, $op:literal $(, $normalize:path)?) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Debug)]
         pub struct $name {
@@ -141,9 +155,9 @@ macro_rules! array_op {
         impl $name {
             /// The operation with these items.
             pub fn new<T: Serialize>(items: impl IntoIterator<Item = T>) -> Self {
-                $name {
-                    objects: Items::of(items),
-                }
+                let objects = Items::of(items);
+                $(let objects = $normalize(objects);)?
+                $name { objects }
             }
 
             /// The items, as JSON.
@@ -181,9 +195,10 @@ array_op!(
 );
 array_op!(
     /// `{"__op": "AddUnique", "objects": [...]}`: appends the items the stored array does
-    /// not hold yet.
+    /// not hold yet. Made here, it holds each item once.
     AddUnique,
-    "AddUnique"
+    "AddUnique",
+    Items::unique
 );
 array_op!(
     /// `{"__op": "Remove", "objects": [...]}`: removes every occurrence of the items from
@@ -359,6 +374,28 @@ mod tests {
             json!({"__op": "Batch", "ops": [{"__op": "AddRelation", "objects": [pointer]},
                                             {"__op": "RemoveRelation", "objects": [pointer]}]}),
         );
+    }
+
+    /// Parse Server stores a create's `AddUnique` items as they are, so a repeated item
+    /// would be stored twice: made here, as the JS SDK makes them, each item is kept once.
+    #[test]
+    fn add_unique_holds_each_item_once() {
+        let user = |id: &str| json!({"__type": "Pointer", "className": "_User", "objectId": id});
+        assert_eq!(
+            serde_json::to_value(AddUnique::new([json!("a"), json!("b"), json!("a")])).unwrap(),
+            json!({"__op": "AddUnique", "objects": ["a", "b"]})
+        );
+        let included = json!({"__type": "Object", "className": "_User", "objectId": "u1",
+                              "username": "a"});
+        assert_eq!(
+            AddUnique::new([user("u1"), included, user("u2")]).objects(),
+            [user("u1"), user("u2")]
+        );
+        assert_eq!(Add::new(["a", "a"]).objects(), ["a", "a"]);
+        // What a client sent is read as it is.
+        let sent = json!({"__op": "AddUnique", "objects": ["a", "a"]});
+        let read: AddUnique = serde_json::from_value(sent.clone()).unwrap();
+        assert_eq!(serde_json::to_value(read).unwrap(), sent);
     }
 
     #[test]

@@ -30,11 +30,21 @@ pub(crate) fn shared_parse(
     webhook_key: Option<&str>,
     classes: &[&str],
 ) -> &'static ParseServer {
+    let options = ParseServerOptions {
+        webhook_key: webhook_key.map(str::to_owned),
+        ..ParseServerOptions::default()
+    };
+    shared_parse_with(cell, options, classes)
+}
+
+/// [`shared_parse`] with the Parse Server started with `options` (a files adapter, say).
+pub(crate) fn shared_parse_with(
+    cell: &'static OnceLock<ParseServer>,
+    options: ParseServerOptions,
+    classes: &[&str],
+) -> &'static ParseServer {
     cell.get_or_init(|| {
-        let parse = ParseServer::start(ParseServerOptions {
-            webhook_key: webhook_key.map(str::to_owned),
-            ..ParseServerOptions::default()
-        });
+        let parse = ParseServer::start(options);
         for class in classes {
             let (status, body) =
                 parse.post_master(&format!("/schemas/{class}"), &json!({"className": class}));
