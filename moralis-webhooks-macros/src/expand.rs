@@ -79,10 +79,14 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
         Some(ty) => respan_like(call, ty),
         None => call,
     };
-    let timeout = match args.timeout_ms {
-        Some(ms) => quote!(::core::option::Option::Some(#ms)),
-        None => quote!(::core::option::Option::None),
-    };
+    let timeout = args
+        .timeout_ms
+        .map(|ms| quote!(.timeout(::core::time::Duration::from_millis(#ms))));
+    let validators = args.validators.iter().map(|(name, list)| match list {
+        Some(items) => quote!(.#name([#(#items),*])),
+        None => quote!(.#name()),
+    });
+    let settings_fn = format_ident!("__moralis_webhooks_settings");
     let assertions = assertions(kind, request_ty, &krate, &private);
 
     // The registration lives in the length of an array type in a hidden struct rather
@@ -106,6 +110,10 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
         #[doc(hidden)]
         #[allow(dead_code, non_camel_case_types)]
         struct #holder([(); {
+            fn #settings_fn() -> #krate::HandlerSettings {
+                #krate::HandlerSettings::new() #timeout #(#validators)*
+            }
+
             fn #register(#webhooks: #krate::Webhooks) -> #krate::Webhooks {
                 #assertions
                 #call
@@ -116,7 +124,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
                     ::core::file!(),
                     ::core::line!(),
                     ::core::column!(),
-                    #timeout,
+                    #settings_fn,
                     #register,
                 )
             }

@@ -6,6 +6,19 @@ use syn::{Lit, LitStr, Path, Token};
 
 use crate::Kind;
 
+/// The validators an attribute takes, named as `HandlerSettings`' methods.
+const VALIDATORS: [&str; 6] = [
+    "require_user",
+    "require_master",
+    "skip_with_master_key",
+    "require_user_keys",
+    "require_any_role",
+    "require_all_roles",
+];
+
+/// The validators that take a list of names.
+const LIST_VALIDATORS: [&str; 3] = ["require_user_keys", "require_any_role", "require_all_roles"];
+
 /// The arguments of one attribute.
 pub(crate) struct Args {
     /// The function or class name; `None` for the kinds whose class is implied.
@@ -13,6 +26,8 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Path>,
     /// The handler's own time limit, in milliseconds (0: none).
     pub(crate) timeout_ms: Option<u64>,
+    /// The validators, as `(name, values)`: a bare word has no values.
+    pub(crate) validators: Vec<(syn::Ident, Option<Vec<LitStr>>)>,
 }
 
 impl Args {
@@ -55,6 +70,7 @@ impl Args {
         let mut first = name.is_none();
         let mut krate = None;
         let mut timeout_ms = None;
+        let mut validators: Vec<(syn::Ident, Option<Vec<LitStr>>)> = Vec::new();
         while !input.is_empty() {
             if !std::mem::take(&mut first) {
                 input.parse::<Token![,]>()?;
@@ -106,13 +122,53 @@ impl Args {
                     return Err(syn::Error::new_spanned(keyword, "`timeout` is given twice"));
                 }
                 timeout_ms = Some(ms);
+            } else if input.peek(syn::Ident)
+                && VALIDATORS.contains(&input.fork().parse::<syn::Ident>()?.to_string().as_str())
+            {
+                let word: syn::Ident = input.parse()?;
+                let name = word.to_string();
+                let takes_list = LIST_VALIDATORS.contains(&name.as_str());
+                if validators.iter().any(|(seen, _)| *seen == word) {
+                    return Err(syn::Error::new_spanned(
+                        word,
+                        format!("`{name}` is given twice"),
+                    ));
+                }
+                if takes_list {
+                    let form = format!(
+                        "`{name}` takes a list of names, e.g. `{}`",
+                        kind.example_with(&format!("{name} = [\"admin\"]"))
+                    );
+                    let list = input
+                        .parse::<Token![=]>()
+                        .and_then(|_| {
+                            let content;
+                            syn::bracketed!(content in input);
+                            content.parse_terminated(|i| i.parse::<LitStr>(), Token![,])
+                        })
+                        .map_err(|_| syn::Error::new_spanned(&word, &form))?;
+                    validators.push((word, Some(list.into_iter().collect())));
+                } else {
+                    if input.peek(Token![=]) {
+                        return Err(syn::Error::new_spanned(
+                            word,
+                            format!(
+                                "`{name}` is a bare word, e.g. `{}`",
+                                kind.example_with(&name)
+                            ),
+                        ));
+                    }
+                    validators.push((word, None));
+                }
             } else {
                 let token: proc_macro2::TokenTree = input.parse()?;
                 return Err(syn::Error::new_spanned(
                     token,
                     format!(
-                        "`#[{attribute}]` takes {}optionally `timeout = <seconds>` and \
-                         `crate = path`, e.g. `{}`",
+                        "`#[{attribute}]` takes {}optionally `timeout = <seconds>`, validators \
+                         (`require_user`, `require_master`, `skip_with_master_key`, \
+                         `require_user_keys = [...]`, `require_any_role = [...]`, \
+                         `require_all_roles = [...]`) and `crate = path`, e.g. `{}`",
                         if kind.implied_class().is_some() {
                             String::new()
                         } else {
@@ -127,6 +183,7 @@ impl Args {
             name,
             krate,
             timeout_ms,
+            validators,
         })
     }
 }

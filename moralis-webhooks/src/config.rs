@@ -427,7 +427,7 @@ impl Server {
             },
             registrar: self.registrar,
         };
-        let context = CallContext::new(self.states);
+        let context = CallContext::new(self.states, None);
         let app = App::new(
             registry,
             self.keys,

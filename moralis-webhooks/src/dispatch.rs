@@ -443,9 +443,10 @@ impl App {
             name: route.name.clone(),
             hook: Arc::clone(&route.hook),
             context: self.context.clone(),
+            settings: Arc::clone(&route.settings),
         };
         let running = AssertUnwindSafe(route.handler.call(invocation)).catch_unwind();
-        let limit = route.timeout.or(self.limits.handler_timeout);
+        let limit = route.settings.timeout.or(self.limits.handler_timeout);
         let outcome = match limit {
             Some(limit) if !limit.is_zero() => match tokio::time::timeout(limit, running).await {
                 Ok(outcome) => outcome,

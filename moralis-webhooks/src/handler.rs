@@ -38,12 +38,14 @@ pub(crate) struct Invocation {
     pub(crate) name: Arc<str>,
     pub(crate) hook: Arc<Hook>,
     pub(crate) context: CallContext,
+    /// The handler's settings: its validators run before it.
+    pub(crate) settings: Arc<crate::HandlerSettings>,
 }
 
 /// A hook kind: how its calls are decoded and answered.
 pub(crate) trait Kind: Send + 'static {
     /// What the handler receives.
-    type Request: Send + 'static;
+    type Request: Send + 'static + crate::validators::Caller;
     /// What any value a handler may return comes down to.
     type Value: Send + 'static;
     /// What decoding keeps for the reply besides the request (a beforeSave's original).
@@ -58,6 +60,12 @@ pub(crate) trait Kind: Send + 'static {
 
     /// The reply to the handler's result.
     fn reply(result: Result<Self::Value, Error>, kept: Self::Kept) -> Outcome;
+
+    /// The reply when a validator skips the handler (`skip_with_master_key`): what Parse
+    /// Server takes for a success that changes nothing.
+    fn skipped() -> Outcome {
+        empty_reply(Ok(()))
+    }
 }
 
 /// What a handler of kind `K` may return.
@@ -126,11 +134,13 @@ impl States {
 #[derive(Clone, Default)]
 pub struct CallContext {
     states: States,
+    /// Role lookups for the role validators, when a Parse client is configured.
+    pub(crate) roles: Option<crate::validators::Roles>,
 }
 
 impl CallContext {
-    pub(crate) fn new(states: States) -> Self {
-        CallContext { states }
+    pub(crate) fn new(states: States, roles: Option<crate::validators::Roles>) -> Self {
+        CallContext { states, roles }
     }
 }
 
@@ -240,7 +250,17 @@ impl Erased {
                         Err(outcome) => return outcome,
                     };
                     let context = invocation.context.clone();
+                    let settings = Arc::clone(&invocation.settings);
                     drop(invocation);
+                    if settings.validates() {
+                        let pending = crate::validators::validate(&settings, &request);
+                        let roles = context.roles.as_ref();
+                        match pending.finish(&settings, roles).await {
+                            Ok(crate::validators::Verdict::Run) => {}
+                            Ok(crate::validators::Verdict::Skip) => return K::skipped(),
+                            Err(error) => return Outcome::Failed(error),
+                        }
+                    }
                     let Some(running) = handler.call(request, &context) else {
                         return Outcome::Failed(Error::internal(
                             "a value the handler takes with `State` was not given with `Server::state`",

@@ -144,6 +144,7 @@ mod request;
 mod server;
 mod typed;
 pub mod types;
+mod validators;
 
 /// The `bytes` crate, whose `Bytes` carries bodies in [`App::handle`].
 pub use bytes;

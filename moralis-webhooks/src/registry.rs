@@ -130,11 +130,23 @@ struct Entry {
     pseudo_class: bool,
 }
 
-/// Settings of one handler, given with [`Webhooks::with`] (or in its attribute).
+/// Settings of one handler, given with [`Webhooks::with`] (or in its attribute): its time
+/// limit, and the validators Parse Server's Cloud Code offers, with Parse's own messages.
+///
+/// As in Parse Server, a call made with the master key passes every validator; with
+/// [`skip_with_master_key`](Self::skip_with_master_key) it does not even run the handler.
+/// A refused call gets the validator's message (code 141: Parse Server gives every webhook
+/// error that code, where in-process Cloud Code gives 142).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HandlerSettings {
-    timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) require_user: bool,
+    pub(crate) require_master: bool,
+    pub(crate) skip_with_master_key: bool,
+    pub(crate) require_user_keys: Vec<String>,
+    pub(crate) require_any_role: Vec<String>,
+    pub(crate) require_all_roles: Vec<String>,
 }
 
 impl HandlerSettings {
@@ -149,6 +161,67 @@ impl HandlerSettings {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
+    }
+
+    /// Refuses calls without a signed-in user (`require_user` in an attribute):
+    /// "Validation failed. Please login to continue.".
+    pub fn require_user(mut self) -> Self {
+        self.require_user = true;
+        self
+    }
+
+    /// Refuses calls without the master key (`require_master`): "Validation failed. Master
+    /// key is required to complete this request.".
+    pub fn require_master(mut self) -> Self {
+        self.require_master = true;
+        self
+    }
+
+    /// Does not run the handler for calls made with the master key
+    /// (`skip_with_master_key`): Parse Server goes on as if it had answered with success
+    /// (a beforeSave saves the client's data as sent).
+    pub fn skip_with_master_key(mut self) -> Self {
+        self.skip_with_master_key = true;
+        self
+    }
+
+    /// Refuses calls whose user lacks any of these fields (`require_user_keys = ["k"]`):
+    /// "Validation failed. Please set data for k on your account.".
+    pub fn require_user_keys<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
+        self.require_user_keys
+            .extend(keys.into_iter().map(Into::into));
+        self
+    }
+
+    /// Refuses calls whose user has none of these roles, inherited ones included
+    /// (`require_any_role = ["a", "b"]`): "Validation failed. User does not match the
+    /// required roles.". Roles are read from Parse Server (see [`crate::Server`]'s Parse
+    /// client settings) and kept a few seconds per user.
+    pub fn require_any_role<S: Into<String>>(mut self, roles: impl IntoIterator<Item = S>) -> Self {
+        self.require_any_role
+            .extend(roles.into_iter().map(Into::into));
+        self
+    }
+
+    /// Refuses calls whose user lacks one of these roles (`require_all_roles = [...]`):
+    /// "Validation failed. User does not match all the required roles.".
+    pub fn require_all_roles<S: Into<String>>(
+        mut self,
+        roles: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.require_all_roles
+            .extend(roles.into_iter().map(Into::into));
+        self
+    }
+
+    /// Whether any validator is set.
+    pub(crate) fn validates(&self) -> bool {
+        self.require_user
+            || self.require_master
+            || self.skip_with_master_key
+            || !self.require_user_keys.is_empty()
+            || !self.require_any_role.is_empty()
+            || !self.require_all_roles.is_empty()
     }
 }
 
@@ -428,32 +501,28 @@ impl fmt::Debug for Webhooks {
 #[doc(hidden)]
 pub struct Registration {
     location: Location,
-    timeout_ms: Option<u64>,
+    settings: fn() -> HandlerSettings,
     register: fn(Webhooks) -> Webhooks,
 }
 
 impl Registration {
-    /// A registration made at this source location, with the attribute's timeout (in
-    /// milliseconds; 0 for none).
+    /// A registration made at this source location, with the attribute's settings.
     pub const fn new(
         file: &'static str,
         line: u32,
         column: u32,
-        timeout_ms: Option<u64>,
+        settings: fn() -> HandlerSettings,
         register: fn(Webhooks) -> Webhooks,
     ) -> Self {
         Registration {
             location: Location::new(file, line, column),
-            timeout_ms,
+            settings,
             register,
         }
     }
 
     fn settings(&self) -> HandlerSettings {
-        match self.timeout_ms {
-            Some(ms) => HandlerSettings::new().timeout(Duration::from_millis(ms)),
-            None => HandlerSettings::new(),
-        }
+        (self.settings)()
     }
 }
 
@@ -464,8 +533,9 @@ pub(crate) struct Route {
     pub(crate) hook: Arc<Hook>,
     pub(crate) name: Arc<str>,
     pub(crate) handler: Erased,
-    /// This handler's own time limit (`Some(ZERO)`: none), instead of the server's.
-    pub(crate) timeout: Option<Duration>,
+    /// This handler's own settings: its time limit (`Some(ZERO)`: none, `None`: the
+    /// server's) and validators.
+    pub(crate) settings: Arc<HandlerSettings>,
 }
 
 /// The lookup table: built once, checked for invalid names and duplicates.
@@ -537,7 +607,7 @@ impl Registry {
                 name: Arc::from(name.as_str()),
                 hook: Arc::new(entry.hook.clone()),
                 handler: entry.handler,
-                timeout: entry.settings.timeout,
+                settings: Arc::new(entry.settings),
             };
             match table {
                 None => {

@@ -63,6 +63,11 @@ impl<P: DeserializeOwned + Send + 'static> Kind for Function<P> {
             Err(error) => Outcome::Failed(error),
         }
     }
+
+    /// The client's result is `null`.
+    fn skipped() -> Outcome {
+        Outcome::Success(br#"{"success":null}"#.to_vec())
+    }
 }
 
 impl<P: DeserializeOwned + Send + 'static, T: FunctionOutput> Returns<Function<P>> for T {
@@ -149,6 +154,11 @@ impl<T: ObjectData> Kind for BeforeSave<T> {
             Err(why) => Outcome::Failed(Error::internal(why)),
         }
     }
+
+    /// The client's data is saved as sent.
+    fn skipped() -> Outcome {
+        Outcome::Success(reply::NO_CHANGE.to_vec())
+    }
 }
 
 impl<T: ObjectData, O: BeforeSaveOutput<T>> Returns<BeforeSave<T>> for O {
@@ -183,6 +193,10 @@ impl<T: ObjectData> Kind for ObjectTrigger<T> {
             Ok(()) => Outcome::Success(reply::SUCCESS_TRUE.to_vec()),
             Err(error) => Outcome::Failed(error),
         }
+    }
+
+    fn skipped() -> Outcome {
+        Outcome::Success(reply::SUCCESS_TRUE.to_vec())
     }
 }
 
@@ -343,6 +357,68 @@ impl fmt::Debug for Secret {
         match self.0 {
             Some(_) => f.write_str("Some(<redacted>)"),
             None => f.write_str("None"),
+        }
+    }
+}
+
+/// What the validators read of each request.
+mod callers {
+    use super::*;
+    use crate::validators::{Caller, CallerUser};
+
+    macro_rules! caller {
+        ($($request:ty => |$req:ident| $master:expr, $user:expr;)*) => {$(
+            #[allow(unused_variables)]
+            impl Caller for $request {
+                fn master(&self) -> bool {
+                    let $req = self;
+                    $master
+                }
+
+                fn caller_user(&self) -> Option<CallerUser<'_>> {
+                    let $req = self;
+                    $user
+                }
+            }
+        )*};
+    }
+
+    caller! {
+        FindRequest => |req| req.master, req.user.as_ref().map(CallerUser::User);
+        AfterFindRequest => |req| req.master, req.user.as_ref().map(CallerUser::User);
+        LoginRequest => |req| req.master, req.user.as_ref().map(CallerUser::User);
+        LogoutRequest => |req| req.master, req.user.as_ref().map(CallerUser::User);
+        PasswordResetRequest => |req| req.master, None;
+        FileRequest => |req| req.master, req.user.as_ref().map(CallerUser::User);
+        ConnectRequest => |req| req.master, req.user.as_ref().map(CallerUser::User);
+        SubscribeRequest => |req| false, req.user.as_ref().map(CallerUser::User);
+        EventRequest => |req| req.master, req.user.as_ref().map(CallerUser::User);
+    }
+
+    impl<P> Caller for FunctionRequest<P> {
+        fn master(&self) -> bool {
+            self.master
+        }
+
+        fn caller_user(&self) -> Option<CallerUser<'_>> {
+            self.user.as_ref().map(CallerUser::User)
+        }
+    }
+
+    impl<T: 'static> Caller for TriggerRequest<T> {
+        fn master(&self) -> bool {
+            self.master
+        }
+
+        /// The caller; on a sign-up (a `_User` created without a session), the new user,
+        /// as Parse Server's validators take it.
+        fn caller_user(&self) -> Option<CallerUser<'_>> {
+            if let Some(user) = &self.user {
+                return Some(CallerUser::User(user));
+            }
+            let object = (&self.object as &dyn std::any::Any).downcast_ref::<ParseObject>()?;
+            (self.class_name() == "_User" && self.original.is_none() && object.id().is_none())
+                .then_some(CallerUser::SigningUp(object))
         }
     }
 }
