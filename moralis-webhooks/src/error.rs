@@ -11,7 +11,7 @@ pub(crate) const INTERNAL_MESSAGE: &str = "internal error in the webhook server"
 /// An error returned by a handler: the call fails and Parse Server reports it to its client.
 ///
 /// Parse Server turns every webhook error into `{"code": 141, "error": "<message>"}` for its
-/// client, whatever code the webhook sends, so an `Error` carries a message and nothing else.
+/// client, whatever code the webhook sends, so what reaches the client is the message.
 ///
 /// There are two kinds:
 ///
@@ -22,6 +22,16 @@ pub(crate) const INTERNAL_MESSAGE: &str = "internal error in the webhook server"
 ///   database error, ...), or [`Error::internal`]. The client sees only
 ///   `"internal error in the webhook server"`; the full error is logged at `ERROR` level
 ///   with the hook it came from. Details of your infrastructure never reach app users.
+///
+/// An error Parse Server answered to a call of the [`ParseClient`](crate::client::ParseClient)
+/// (an object not found, a session token no longer valid, a field of the wrong type, ...)
+/// keeps Parse's numeric code, which [`Error::code`] returns, and is **public**: passed on
+/// with `?`, it reaches the webhook's client as `"<Parse's message> (code <n>)"` (under
+/// code 141, as every webhook error does). Map it to an error of your own with `map_err`
+/// where Parse's message should not reach the end user. Failures that are about the
+/// webhook server's own set-up or connection to Parse Server (no master key configured,
+/// Parse Server unreachable, an answer without a code such as `403 unauthorized`) are
+/// internal.
 ///
 /// ```
 /// use moralis_webhooks::{Error, FunctionRequest};
@@ -37,6 +47,8 @@ pub(crate) const INTERNAL_MESSAGE: &str = "internal error in the webhook server"
 /// ```
 pub struct Error {
     kind: Kind,
+    /// Parse's error code, for an error Parse Server answered.
+    code: Option<i64>,
 }
 
 enum Kind {
@@ -52,7 +64,32 @@ impl Error {
     pub fn new(message: impl Into<String>) -> Self {
         Error {
             kind: Kind::Public(message.into()),
+            code: None,
         }
+    }
+
+    /// A public error carrying Parse's error `code`: what the
+    /// [`ParseClient`](crate::client::ParseClient) returns when Parse Server answers
+    /// `{"code": code, "error": message}`. Its client message is
+    /// `"<message> (code <code>)"`.
+    ///
+    /// ```
+    /// # use moralis_webhooks::Error;
+    /// let error = Error::with_code(101, "Object not found.");
+    /// assert_eq!(error.code(), Some(101));
+    /// assert_eq!(error.client_message(), "Object not found. (code 101)");
+    /// ```
+    pub fn with_code(code: i64, message: impl AsRef<str>) -> Self {
+        Error {
+            kind: Kind::Public(format!("{} (code {code})", message.as_ref())),
+            code: Some(code),
+        }
+    }
+
+    /// Parse's error code, when Parse Server answered this error (see
+    /// [`with_code`](Self::with_code)); `None` for every other error.
+    pub fn code(&self) -> Option<i64> {
+        self.code
     }
 
     /// An error that is logged in full but reaches the client only as
@@ -64,6 +101,19 @@ impl Error {
     pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
         Error {
             kind: Kind::Internal(error.into()),
+            code: None,
+        }
+    }
+
+    /// A copy, for reporting one failure for several items: the same code and message
+    /// (an internal error's copy keeps its text, not its source chain).
+    pub(crate) fn duplicate(&self) -> Error {
+        match &self.kind {
+            Kind::Public(message) => Error {
+                kind: Kind::Public(message.clone()),
+                code: self.code,
+            },
+            Kind::Internal(_) => Error::internal(self.to_string()),
         }
     }
 
@@ -112,9 +162,14 @@ impl fmt::Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            Kind::Public(message) => f.debug_tuple("Error::Public").field(message).finish(),
-            Kind::Internal(error) => f.debug_tuple("Error::Internal").field(error).finish(),
+        match (&self.kind, self.code) {
+            (Kind::Public(message), Some(code)) => f
+                .debug_tuple("Error::Parse")
+                .field(&code)
+                .field(message)
+                .finish(),
+            (Kind::Public(message), None) => f.debug_tuple("Error::Public").field(message).finish(),
+            (Kind::Internal(error), _) => f.debug_tuple("Error::Internal").field(error).finish(),
         }
     }
 }
@@ -192,6 +247,17 @@ mod tests {
         assert_eq!(error.client_message(), "score must not be negative");
         assert!(!error.is_internal());
         assert_eq!(error.to_string(), "score must not be negative");
+    }
+
+    #[test]
+    fn parse_errors_keep_their_code_and_reach_the_client() {
+        let error = Error::with_code(101, "Object not found.");
+        assert_eq!(error.code(), Some(101));
+        assert!(!error.is_internal());
+        assert_eq!(error.client_message(), "Object not found. (code 101)");
+        assert_eq!(error.to_string(), "Object not found. (code 101)");
+        assert_eq!(Error::new("x").code(), None);
+        assert_eq!(Error::internal("x").code(), None);
     }
 
     #[test]

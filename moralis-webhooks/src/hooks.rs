@@ -24,14 +24,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use serde_json::{json, Value};
 
+use crate::client::transport::{closed_before_answer, http_client, reset, HttpClient};
 use crate::error::error_chain;
 use crate::registry::encode_segment;
 use crate::Hook;
@@ -375,26 +372,11 @@ impl Registrar {
             .any(|kind| url.starts_with(&format!("{}{kind}", self.public_url)))
     }
 
-    fn client(&self) -> Result<Client<HttpsConnector<HttpConnector>, Full<Bytes>>, RegisterError> {
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(native.certs);
-        roots.add_parsable_certificates(self.roots.iter().cloned());
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| RegisterError::InvalidSetting {
-                setting: "TLS",
-                message: e.to_string(),
-            })?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Client::builder(TokioExecutor::new()).build(connector))
+    fn client(&self) -> Result<HttpClient, RegisterError> {
+        http_client(&self.roots).map_err(|e| RegisterError::InvalidSetting {
+            setting: "TLS",
+            message: e.to_string(),
+        })
     }
 }
 
@@ -483,7 +465,7 @@ impl Key {
 
 /// The hooks API of one Parse Server.
 struct Api<'a> {
-    client: &'a Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: &'a HttpClient,
     base: &'a str,
     registrar: &'a Registrar,
 }
@@ -762,28 +744,6 @@ fn jitter(attempt: u32) -> Duration {
     );
     let spread = hasher.finish() % 200;
     Duration::from_millis((50 + spread) * u64::from(attempt.max(1)))
-}
-
-/// Whether the connection closed before any answer: a kept-alive connection the server
-/// had just closed, safe to try again on a new one.
-fn closed_before_answer(error: &hyper_util::client::legacy::Error) -> bool {
-    std::error::Error::source(error)
-        .and_then(|source| source.downcast_ref::<hyper::Error>())
-        .is_some_and(|error| error.is_incomplete_message() || error.is_canceled())
-}
-
-/// Whether the connection was reset. Parse Server resets a kept-alive connection after
-/// some refusals (a master key from outside `masterKeyIps`), so the next request on it
-/// fails at once; a GET is safe to send again on a new connection.
-fn reset(error: &hyper_util::client::legacy::Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(error) = source {
-        if let Some(io) = error.downcast_ref::<std::io::Error>() {
-            return io.kind() == std::io::ErrorKind::ConnectionReset;
-        }
-        source = error.source();
-    }
-    false
 }
 
 /// A transport failure (connection, TLS, timeout).

@@ -127,6 +127,7 @@
 //!
 //! [Parse Server]: https://github.com/parse-community/parse-server
 
+pub mod client;
 mod config;
 mod decode;
 mod dispatch;
@@ -148,6 +149,7 @@ mod validators;
 
 /// The `bytes` crate, whose `Bytes` carries bodies in [`App::handle`].
 pub use bytes;
+pub use client::ParseClient;
 pub use config::{
     serve, Server, DEFAULT_ADDR, DEFAULT_BODY_LIMIT, DEFAULT_HANDLER_TIMEOUT,
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,

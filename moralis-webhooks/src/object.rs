@@ -508,6 +508,49 @@ impl ParseObject {
     pub(crate) fn unencodable(&self) -> Option<&str> {
         self.unencodable.as_deref()
     }
+
+    /// Records a save through the [`ParseClient`](crate::client::ParseClient): the fields
+    /// Parse Server answered (`objectId`, timestamps, the results of operations, fields a
+    /// trigger changed) are merged in; operations it did not answer for are dropped (their
+    /// result is unknown until fetched), except relation operations, which become the
+    /// relation; and the object counts as unchanged from then on (no edits, no beforeSave
+    /// state).
+    pub(crate) fn saved(&mut self, answer: Map<String, Value>) {
+        let fields = Arc::make_mut(&mut self.fields);
+        for (key, value) in answer {
+            fields.insert(key, value);
+        }
+        let leftover: Vec<(String, Option<Value>)> = fields
+            .iter()
+            .filter(|(_, field)| field.may_be_op())
+            .filter_map(|(key, field)| {
+                let value = field.value();
+                let relation = match pending_op(value)? {
+                    "AddRelation" | "RemoveRelation" => value
+                        .get("objects")
+                        .and_then(|objects| objects.get(0))
+                        .and_then(|pointer| pointer.get("className"))
+                        .and_then(Value::as_str)
+                        .map(|class| serde_json::json!({"__type": "Relation", "className": class})),
+                    _ => None,
+                };
+                Some((key.to_owned(), relation))
+            })
+            .collect();
+        for (key, relation) in leftover {
+            match relation {
+                Some(relation) => fields.insert(key, relation),
+                None => {
+                    fields.remove(&key);
+                }
+            }
+        }
+        self.edited.clear();
+        self.dropped.clear();
+        self.unencodable = None;
+        self.original = None;
+        self.in_before_save = false;
+    }
 }
 
 impl PartialEq for ParseObject {
