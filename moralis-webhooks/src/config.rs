@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::client::ParseClient;
 use crate::dispatch::{App, Limits, WebhookKey};
 use crate::handler::{CallContext, States};
 use crate::registry::Registry;
 use crate::server::{BoundServer, Transport};
+use crate::validators::Roles;
 use crate::{Registrar, Report, ServeError, Webhooks};
 
 /// Default listen address.
@@ -64,6 +66,7 @@ pub async fn serve() -> Result<(), ServeError> {
 /// | `MORALIS_WEBHOOKS_DRAIN_DELAY` (seconds) | [`drain_delay`](Server::drain_delay) | 0 |
 /// | `MORALIS_WEBHOOKS_SHUTDOWN_TIMEOUT` (seconds) | [`shutdown_timeout`](Server::shutdown_timeout) | 30 |
 /// | `MORALIS_WEBHOOKS_PUBLIC_URL` | [`register_with`](Server::register_with) | none |
+/// | `PARSE_SERVER_CLIENT_KEY` | [`parse_client`](Server::parse_client) | none |
 /// | `PARSE_SERVER_URL` (comma-separated), `PARSE_SERVER_APPLICATION_ID`, `PARSE_SERVER_MASTER_KEY` | [`register_with`](Server::register_with) | none: no registration |
 /// | `MORALIS_WEBHOOKS_PRUNE` (`true`/`false`) | [`Registrar::prune`] | `false` |
 /// | `MORALIS_WEBHOOKS_REGISTER_ONLY` (`true`/`false`) | [`register_only`](Server::register_only) | `false` |
@@ -96,6 +99,7 @@ pub struct Server {
     registrar: Option<Registrar>,
     register_only: bool,
     states: States,
+    parse_client: Option<ParseClient>,
 }
 
 impl Default for Server {
@@ -122,6 +126,7 @@ impl Server {
             registrar: None,
             register_only: false,
             states: States::default(),
+            parse_client: None,
         }
     }
 
@@ -192,8 +197,27 @@ impl Server {
             .filter(|(_, value)| value.is_none())
             .map(|(name, _)| *name)
             .collect();
+        // The Parse client handlers call back with: the first Parse Server, with the master
+        // key when there is one.
+        if let [(_, Some(urls)), (_, Some(app_id)), (_, master_key), _] = &registration[..] {
+            if let Some(url) = urls.split(',').map(str::trim).find(|u| !u.is_empty()) {
+                let mut builder = ParseClient::builder(url, app_id.as_str());
+                if let Some(master_key) = master_key {
+                    builder = builder.master_key(master_key.as_str());
+                }
+                if let Some(client_key) = set("PARSE_SERVER_CLIENT_KEY")? {
+                    builder = builder.client_key(client_key);
+                }
+                let client = builder
+                    .build()
+                    .map_err(|error| invalid("PARSE_SERVER_URL", error.to_string()))?;
+                server.parse_client = Some(client);
+            }
+        }
         match (&registration[..], missing.len()) {
             (_, 4) => {}
+            // The client alone, without registration.
+            (_, 1) if missing == ["MORALIS_WEBHOOKS_PUBLIC_URL"] => {}
             (
                 [(_, Some(urls)), (_, Some(app_id)), (_, Some(master_key)), (_, Some(public_url))],
                 0,
@@ -364,6 +388,14 @@ impl Server {
         self
     }
 
+    /// The Parse client behind `req.parse()` and the role validators (from the
+    /// environment: the first of `PARSE_SERVER_URL`, `PARSE_SERVER_APPLICATION_ID`, and
+    /// `PARSE_SERVER_MASTER_KEY` and `PARSE_SERVER_CLIENT_KEY` when set).
+    pub fn parse_client(mut self, client: ParseClient) -> Self {
+        self.parse_client = Some(client);
+        self
+    }
+
     /// Shares `value` with every handler that takes a [`State<T>`](crate::State) argument
     /// (one value per type; a second of the same type replaces the first). A handler whose
     /// state type was never given stops the server at start-up, naming the handler and the
@@ -427,7 +459,13 @@ impl Server {
             },
             registrar: self.registrar,
         };
-        let context = CallContext::new(self.states, None);
+        let roles = self.parse_client.clone().map(|client| {
+            Roles::new(Arc::new(move |session_token: String| {
+                let client = client.as_user(session_token);
+                Box::pin(async move { client.roles().await })
+            }))
+        });
+        let context = CallContext::new(self.states, roles, self.parse_client);
         let app = App::new(
             registry,
             self.keys,
@@ -581,7 +619,7 @@ mod tests {
     }
 
     #[test]
-    fn registration_needs_all_four_variables() {
+    fn registration_needs_all_four_variables_and_the_client_two() {
         let all = [
             ("PARSE_SERVER_URL", "http://a:1337/parse, https://b/parse/"),
             ("PARSE_SERVER_APPLICATION_ID", "app"),
@@ -598,7 +636,12 @@ mod tests {
         assert_eq!(registrar.public_url(), "https://hooks.example/base");
         assert!(!format!("{server:?}").contains("master-secret"));
         assert!(from(&[]).unwrap().registrar.is_none());
-        for missing in 0..4 {
+        // Without a public URL, no registration; the Parse client of `req.parse()` still.
+        let client_only = from(&all[..3]).unwrap();
+        assert!(client_only.registrar.is_none());
+        assert!(client_only.parse_client.is_some());
+        assert!(!format!("{client_only:?}").contains("master-secret"));
+        for missing in 0..3 {
             let partial: Vec<_> = all[..4]
                 .iter()
                 .enumerate()

@@ -136,11 +136,21 @@ pub struct CallContext {
     states: States,
     /// Role lookups for the role validators, when a Parse client is configured.
     pub(crate) roles: Option<crate::validators::Roles>,
+    /// The Parse client of `req.parse()`, when one is configured.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 impl CallContext {
-    pub(crate) fn new(states: States, roles: Option<crate::validators::Roles>) -> Self {
-        CallContext { states, roles }
+    pub(crate) fn new(
+        states: States,
+        roles: Option<crate::validators::Roles>,
+        parse: Option<crate::ParseClient>,
+    ) -> Self {
+        CallContext {
+            states,
+            roles,
+            parse,
+        }
     }
 }
 
@@ -245,13 +255,14 @@ impl Erased {
             call: Arc::new(move |invocation: Invocation| {
                 let handler = Arc::clone(&handler);
                 Box::pin(async move {
-                    let (request, kept) = match K::decode(&invocation) {
+                    let (mut request, kept) = match K::decode(&invocation) {
                         Ok(decoded) => decoded,
                         Err(outcome) => return outcome,
                     };
                     let context = invocation.context.clone();
                     let settings = Arc::clone(&invocation.settings);
                     drop(invocation);
+                    crate::validators::Caller::set_parse(&mut request, context.parse.clone());
                     if settings.validates() {
                         let pending = crate::validators::validate(&settings, &request);
                         let roles = context.roles.as_ref();

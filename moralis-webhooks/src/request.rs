@@ -327,12 +327,15 @@ pub struct FunctionRequest<P = Params> {
     pub headers: Headers,
     /// The client's IP address, as Parse Server saw it.
     pub ip: Option<String>,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 impl<P> FunctionRequest<P> {
     /// A request with these parameters and nothing else, for unit tests of handlers.
     pub fn new(function_name: impl Into<String>, params: P) -> Self {
         FunctionRequest {
+            parse: None,
             params,
             function_name: function_name.into(),
             master: false,
@@ -403,6 +406,8 @@ pub struct TriggerRequest<T = ParseObject> {
     /// The client's IP address, as Parse Server saw it.
     pub ip: Option<String>,
     class_name: String,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 impl TriggerRequest {
@@ -418,6 +423,7 @@ impl<T> TriggerRequest<T> {
     /// unit tests of handlers of typed objects.
     pub fn of(trigger: Trigger, class_name: impl Into<String>, object: T) -> Self {
         TriggerRequest {
+            parse: None,
             trigger,
             object,
             original: None,
@@ -448,6 +454,7 @@ impl<T> TriggerRequest<T> {
         mut convert: impl FnMut(T) -> Result<U, E>,
     ) -> Result<TriggerRequest<U>, E> {
         Ok(TriggerRequest {
+            parse: self.parse,
             trigger: self.trigger,
             object: convert(self.object)?,
             original: self.original.map(&mut convert).transpose()?,
@@ -681,6 +688,7 @@ pub(crate) fn decode_function<P: DeserializeOwned>(
         None => decode_params::<P>("{}"),
     };
     Ok(params.map(|params| FunctionRequest {
+        parse: None,
         params,
         function_name: name.to_owned(),
         master: wire.master.unwrap_or(false),
@@ -740,6 +748,7 @@ pub(crate) fn decode_trigger(
         None => None,
     };
     Ok(TriggerRequest {
+        parse: None,
         trigger,
         object,
         original,

@@ -40,8 +40,10 @@ impl CallerUser<'_> {
     }
 }
 
-/// What validators read of a request.
+/// What validators and the Parse client read of a request.
 pub(crate) trait Caller {
+    /// Gives the request the server's Parse client, for `req.parse()`.
+    fn set_parse(&mut self, client: Option<crate::ParseClient>);
     /// Whether the caller used the master key.
     fn master(&self) -> bool;
     /// The user validators check, if there is one.
@@ -76,8 +78,6 @@ pub(crate) struct Roles {
 }
 
 impl Roles {
-    // Built from the Parse client's role lookup.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn new(read: RoleReader) -> Self {
         Roles {
             read,
@@ -211,6 +211,8 @@ mod tests {
     struct Request(Option<User>);
 
     impl Caller for Request {
+        fn set_parse(&mut self, _: Option<crate::ParseClient>) {}
+
         fn master(&self) -> bool {
             false
         }

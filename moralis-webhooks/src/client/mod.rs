@@ -32,6 +32,7 @@
 //! failures are internal errors (see [`Error`]). Keys and session tokens never appear in
 //! errors, logs or `Debug` output.
 
+mod caller;
 mod objects;
 mod query;
 pub(crate) mod transport;
@@ -55,6 +56,7 @@ use crate::error::error_chain;
 use crate::types::File;
 use crate::{Error, ParseObject};
 
+pub use caller::ParseApi;
 pub use objects::BATCH_SIZE;
 pub use query::{IntoKeys, Query, PAGE_SIZE};
 
@@ -199,6 +201,7 @@ impl ParseClientBuilder {
                 master_key: self.master_key,
                 client_key: self.client_key,
                 timeout: self.timeout,
+                configured: true,
             }),
             auth: Auth::Anonymous,
             installation_id: None,
@@ -226,7 +229,14 @@ struct Shared {
     master_key: Option<String>,
     client_key: Option<String>,
     timeout: Duration,
+    /// False for the stand-in `req.parse()` gives when no Parse Server is configured.
+    configured: bool,
 }
+
+/// What a call of the stand-in client fails with.
+const NOT_CONFIGURED: &str = "no Parse Server is configured for `req.parse()`: set \
+    PARSE_SERVER_URL and PARSE_SERVER_APPLICATION_ID (and PARSE_SERVER_MASTER_KEY for \
+    `as_master()`), or give one with `Server::parse_client`";
 
 /// Who a request is made as.
 #[derive(Clone)]
@@ -283,6 +293,17 @@ pub(crate) enum Body {
 }
 
 impl ParseClient {
+    /// A client whose every call fails, saying that no Parse Server is configured.
+    pub(crate) fn unconfigured() -> ParseClient {
+        let mut client = ParseClient::builder("http://parse-server.invalid", "")
+            .build()
+            .expect("a fixed, valid URL");
+        if let Some(shared) = Arc::get_mut(&mut client.shared) {
+            shared.configured = false;
+        }
+        client
+    }
+
     /// Settings for a client of the Parse Server at `server_url` (its URL as clients use
     /// it, mount path included, e.g. `https://parse.example.com/parse`) and application.
     pub fn builder(
@@ -563,6 +584,9 @@ impl ParseClient {
         body: Body,
         access: Access,
     ) -> Result<Value, Error> {
+        if !self.shared.configured {
+            return Err(Error::internal(NOT_CONFIGURED));
+        }
         let headers = self.headers(access)?;
         let shared = &self.shared;
         let (bytes, content_type) = match body {

@@ -35,6 +35,8 @@ pub struct LoginRequest {
     pub headers: Headers,
     /// The client's IP address, as Parse Server saw it.
     pub ip: Option<String>,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 /// An afterLogout call (class `_Session`): the session is already deleted.
@@ -58,6 +60,8 @@ pub struct LogoutRequest {
     pub headers: Headers,
     /// The client's IP address, as Parse Server saw it.
     pub ip: Option<String>,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 /// A beforePasswordResetRequest call (class `_User`): a reset email is about to be sent.
@@ -82,6 +86,8 @@ pub struct PasswordResetRequest {
     pub headers: Headers,
     /// The client's IP address, as Parse Server saw it.
     pub ip: Option<String>,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 pub(super) fn decode_login(
@@ -90,6 +96,7 @@ pub(super) fn decode_login(
     trigger: Trigger,
 ) -> Result<LoginRequest, BadRequest> {
     Ok(LoginRequest {
+        parse: None,
         trigger,
         object: body.object(class_name, trigger)?,
         user: body.user,
@@ -108,6 +115,7 @@ pub(super) fn decode_logout(
     trigger: Trigger,
 ) -> Result<LogoutRequest, BadRequest> {
     Ok(LogoutRequest {
+        parse: None,
         object: body.object(class_name, trigger)?,
         user: body.user,
         master: body.master.unwrap_or(false),
@@ -124,6 +132,7 @@ pub(super) fn decode_password_reset(
     trigger: Trigger,
 ) -> Result<PasswordResetRequest, BadRequest> {
     Ok(PasswordResetRequest {
+        parse: None,
         object: body.object(class_name, trigger)?,
         master: body.master.unwrap_or(false),
         is_read_only: body.is_read_only.unwrap_or(false),

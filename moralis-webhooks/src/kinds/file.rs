@@ -36,6 +36,8 @@ pub struct FileRequest {
     pub headers: Headers,
     /// The client's IP address, as Parse Server saw it.
     pub ip: Option<String>,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 pub(super) fn decode_file(
@@ -47,6 +49,7 @@ pub(super) fn decode_file(
         .file
         .ok_or_else(|| BadRequest::new(format!("the file {trigger} call has no `file`")))?;
     Ok(FileRequest {
+        parse: None,
         trigger,
         file,
         file_size: body.file_size,

@@ -82,6 +82,8 @@ pub struct FindRequest {
     pub headers: Headers,
     /// The client's IP address, as Parse Server saw it.
     pub ip: Option<String>,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 impl FindRequest {
@@ -89,6 +91,7 @@ impl FindRequest {
     /// tests of handlers.
     pub fn new(class_name: impl Into<String>, query: Query) -> Self {
         FindRequest {
+            parse: None,
             class_name: class_name.into(),
             query,
             count: false,
@@ -136,6 +139,8 @@ pub struct AfterFindRequest {
     pub headers: Headers,
     /// The client's IP address, as Parse Server saw it.
     pub ip: Option<String>,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 pub(super) fn decode_find(
@@ -144,6 +149,7 @@ pub(super) fn decode_find(
     trigger: Trigger,
 ) -> Result<FindRequest, BadRequest> {
     Ok(FindRequest {
+        parse: None,
         class_name: class_name.to_owned(),
         query: body.query(trigger)?,
         count: body.count.unwrap_or(false),
@@ -183,6 +189,7 @@ pub(super) fn decode_after_find(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(AfterFindRequest {
+        parse: None,
         class_name: class_name.to_owned(),
         objects,
         query,

@@ -29,6 +29,8 @@ pub struct ConnectRequest {
     /// How many subscriptions the LiveQuery server has.
     pub subscriptions: u64,
     session_token: Secret,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 impl ConnectRequest {
@@ -71,6 +73,8 @@ pub struct SubscribeRequest {
     /// The client's installation id, when it sent one.
     pub installation_id: Option<String>,
     session_token: Secret,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 impl SubscribeRequest {
@@ -106,6 +110,8 @@ pub struct EventRequest {
     /// How many subscriptions the LiveQuery server has.
     pub subscriptions: u64,
     session_token: Secret,
+    /// The server's Parse client, behind `parse()`.
+    pub(crate) parse: Option<crate::ParseClient>,
 }
 
 impl EventRequest {
@@ -121,6 +127,7 @@ pub(super) fn decode_connect(
     _: Trigger,
 ) -> Result<ConnectRequest, BadRequest> {
     Ok(ConnectRequest {
+        parse: None,
         user: body.user,
         master: body.use_master_key.or(body.master).unwrap_or(false),
         installation_id: body.installation_id,
@@ -145,6 +152,7 @@ pub(super) fn decode_subscribe(
         )));
     }
     Ok(SubscribeRequest {
+        parse: None,
         class_name: class_name.to_owned(),
         query,
         request_id: body.request_id,
@@ -160,6 +168,7 @@ pub(super) fn decode_event(
     trigger: Trigger,
 ) -> Result<EventRequest, BadRequest> {
     Ok(EventRequest {
+        parse: None,
         event: body.event.take().unwrap_or_default(),
         object: body.object(class_name, trigger)?,
         original: body.original(class_name)?,

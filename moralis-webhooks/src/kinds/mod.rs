@@ -370,6 +370,10 @@ mod callers {
         ($($request:ty => |$req:ident| $master:expr, $user:expr;)*) => {$(
             #[allow(unused_variables)]
             impl Caller for $request {
+                fn set_parse(&mut self, client: Option<crate::ParseClient>) {
+                    self.parse = client;
+                }
+
                 fn master(&self) -> bool {
                     let $req = self;
                     $master
@@ -396,6 +400,10 @@ mod callers {
     }
 
     impl<P> Caller for FunctionRequest<P> {
+        fn set_parse(&mut self, client: Option<crate::ParseClient>) {
+            self.parse = client;
+        }
+
         fn master(&self) -> bool {
             self.master
         }
@@ -406,6 +414,10 @@ mod callers {
     }
 
     impl<T: 'static> Caller for TriggerRequest<T> {
+        fn set_parse(&mut self, client: Option<crate::ParseClient>) {
+            self.parse = client;
+        }
+
         fn master(&self) -> bool {
             self.master
         }
@@ -419,6 +431,84 @@ mod callers {
             let object = (&self.object as &dyn std::any::Any).downcast_ref::<ParseObject>()?;
             (self.class_name() == "_User" && self.original.is_none() && object.id().is_none())
                 .then_some(CallerUser::SigningUp(object))
+        }
+    }
+}
+
+/// `parse()` on every request type: Parse Server as the caller of this request, or as
+/// master.
+mod parse_api {
+    use super::*;
+    use crate::client::ParseApi;
+
+    macro_rules! parse_api {
+        ($($request:ty => |$req:ident| $token:expr, $installation:expr;)*) => {$(
+            impl $request {
+                /// Parse Server, to call back: `.as_caller()` (this request's session
+                /// token, or the master key if the caller used it, or neither) or
+                /// `.as_master()`. See [`ParseApi`].
+                pub fn parse(&self) -> ParseApi {
+                    let $req = self;
+                    ParseApi::new(self.parse.as_ref(), self.master, $token, $installation)
+                }
+            }
+        )*};
+    }
+
+    fn token(user: &Option<User>) -> Option<&str> {
+        user.as_ref().and_then(User::session_token)
+    }
+
+    parse_api! {
+        FindRequest => |req| token(&req.user), req.installation_id.as_deref();
+        AfterFindRequest => |req| token(&req.user), req.installation_id.as_deref();
+        LoginRequest => |req| token(&req.user), req.installation_id.as_deref();
+        LogoutRequest => |req| None, req.installation_id.as_deref();
+        PasswordResetRequest => |req| None, req.installation_id.as_deref();
+        FileRequest => |req| token(&req.user), req.installation_id.as_deref();
+        ConnectRequest => |req| req.session_token(), req.installation_id.as_deref();
+        EventRequest => |req| req.session_token(), req.installation_id.as_deref();
+    }
+
+    impl SubscribeRequest {
+        /// Parse Server, to call back: `.as_caller()` (this subscriber's session token, or
+        /// neither) or `.as_master()`. See [`ParseApi`].
+        pub fn parse(&self) -> ParseApi {
+            ParseApi::new(
+                self.parse.as_ref(),
+                false,
+                self.session_token(),
+                self.installation_id.as_deref(),
+            )
+        }
+    }
+
+    impl<P> FunctionRequest<P> {
+        /// Parse Server, to call back: `.as_caller()` (this request's session token, or
+        /// the master key if the caller used it, or neither) or `.as_master()`. See
+        /// [`ParseApi`].
+        pub fn parse(&self) -> ParseApi {
+            ParseApi::new(
+                self.parse.as_ref(),
+                self.master,
+                token(&self.user),
+                self.installation_id.as_deref(),
+            )
+        }
+    }
+
+    impl<T> TriggerRequest<T> {
+        /// Parse Server, to call back: `.as_caller()` (this request's session token, or
+        /// the master key if the caller used it, or neither) or `.as_master()`. Writes
+        /// through it to this trigger's own class run this trigger again: mark them with
+        /// `.context(...)` to tell them apart. See [`ParseApi`].
+        pub fn parse(&self) -> ParseApi {
+            ParseApi::new(
+                self.parse.as_ref(),
+                self.master,
+                token(&self.user),
+                self.installation_id.as_deref(),
+            )
         }
     }
 }
