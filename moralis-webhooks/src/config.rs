@@ -449,6 +449,7 @@ impl Server {
             body_limit: self.body_limit,
             handler_timeout: Some(self.handler_timeout).filter(|t| !t.is_zero()),
             max_in_flight: self.max_in_flight,
+            read_timeout: Some(self.read_timeout),
         };
         let settings = Settings {
             addr: self.addr,

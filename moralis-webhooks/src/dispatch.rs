@@ -61,14 +61,19 @@ impl fmt::Debug for WebhookKey {
 ///
 /// The server hands every request to an `App`; tests can do the same without a socket
 /// through [`App::handle`]. Build one with [`Server::into_app`](crate::Server::into_app).
+///
+/// Clones share everything (handlers, limits, the calls in flight, health), so an `App`
+/// can be handed to several connections or frameworks; with the `tower` feature it is a
+/// `tower::Service` that axum's `Router::nest_service` mounts.
+#[derive(Clone)]
 pub struct App {
-    registry: Registry,
-    keys: Vec<WebhookKey>,
+    registry: Arc<Registry>,
+    keys: Arc<[WebhookKey]>,
     limits: Limits,
     /// The path of the public URL, which a proxy may pass on (`""` for none).
-    prefix: String,
+    prefix: Arc<str>,
     in_flight: Arc<Semaphore>,
-    health: AtomicU8,
+    health: Arc<AtomicU8>,
     context: CallContext,
 }
 
@@ -79,6 +84,9 @@ pub(crate) struct Limits {
     /// The default time a handler may take; `None` for no limit.
     pub(crate) handler_timeout: Option<Duration>,
     pub(crate) max_in_flight: usize,
+    /// How long a request's body may take to arrive, when the app reads it itself (as a
+    /// `tower` service; the server has its own).
+    pub(crate) read_timeout: Option<Duration>,
 }
 
 /// Whether the app serves: what `/readyz` reports.
@@ -113,12 +121,12 @@ impl App {
         context: CallContext,
     ) -> App {
         App {
-            registry,
-            keys,
+            registry: Arc::new(registry),
+            keys: keys.into(),
             limits,
-            prefix,
+            prefix: prefix.into(),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
-            health: AtomicU8::new(Health::Ready as u8),
+            health: Arc::new(AtomicU8::new(Health::Ready as u8)),
             context,
         }
     }
@@ -342,7 +350,7 @@ impl App {
 
     fn find(&self, path: &str) -> Result<&Route, Refusal> {
         let not_found = |message: &str| Err(Refusal::new(StatusCode::NOT_FOUND, message));
-        let path = match path.strip_prefix(self.prefix.as_str()) {
+        let path = match path.strip_prefix(&*self.prefix) {
             Some(rest) if !self.prefix.is_empty() && rest.starts_with('/') => rest,
             _ => path,
         };
@@ -608,4 +616,45 @@ fn json(status: StatusCode, body: Bytes) -> Response<Bytes> {
 /// A transport-level refusal: an HTTP error status with `{"error": "<message>"}`.
 pub(crate) fn json_error(status: StatusCode, message: &str) -> Response<Bytes> {
     json(status, reply::error(message).into())
+}
+
+#[cfg(feature = "tower")]
+mod tower {
+    use std::convert::Infallible;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use bytes::Bytes;
+    use http::{Request, Response};
+    use http_body_util::Full;
+
+    use super::App;
+
+    /// The app as a `tower::Service`, for any request body: the key check, limits,
+    /// timeouts and reply rules are the server's. Mount it in axum with
+    /// `Router::nest_service("/webhooks", app)`; register the hooks with the public URL
+    /// ending in that prefix.
+    impl<B> tower_service::Service<Request<B>> for App
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        type Response = Response<Full<Bytes>>;
+        type Error = Infallible;
+        type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: Request<B>) -> Self::Future {
+            let app = self.clone();
+            Box::pin(async move {
+                let read_timeout = app.limits.read_timeout;
+                Ok(app.serve(request, read_timeout).await.map(Full::new))
+            })
+        }
+    }
 }

@@ -526,3 +526,40 @@ async fn draining_turns_readyz_off_and_asks_clients_to_close_connections() {
     stopping.await.unwrap();
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+/// The app as a `tower::Service`: the same pipeline for any request body type.
+#[cfg(feature = "tower")]
+#[tokio::test]
+async fn the_app_is_a_tower_service_for_any_body() {
+    use http_body_util::{BodyExt, Full};
+    use tower_service::Service;
+
+    let mut app = moralis_webhooks::Server::new()
+        .handlers_from_attributes(false)
+        .webhook_key("hookkey")
+        .webhooks(moralis_webhooks::Webhooks::new().cloud_function(
+            "hello",
+            |req: moralis_webhooks::FunctionRequest| async move {
+                Ok::<_, moralis_webhooks::Error>(format!(
+                    "Hello, {}!",
+                    req.param::<String>("name")?
+                ))
+            },
+        ))
+        .into_app()
+        .unwrap();
+    let call = |key: &'static str| {
+        http::Request::post("/functions/hello")
+            .header("X-Parse-Webhook-Key", key)
+            .body(Full::new(bytes::Bytes::from(
+                r#"{"params":{"name":"Ada"}}"#,
+            )))
+            .unwrap()
+    };
+    let response = app.call(call("hookkey")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body, r#"{"success":"Hello, Ada!"}"#);
+    let refused = app.clone().call(call("wrong")).await.unwrap();
+    assert_eq!(refused.status(), 401);
+}
