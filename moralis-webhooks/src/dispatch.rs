@@ -86,6 +86,7 @@ pub(crate) struct Limits {
     pub(crate) max_in_flight: usize,
     /// How long a request's body may take to arrive, when the app reads it itself (as a
     /// `tower` service; the server has its own).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) read_timeout: Option<Duration>,
 }
 
