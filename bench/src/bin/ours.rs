@@ -8,6 +8,13 @@
 //! - `GameScore` afterFind: reads nothing and lets the results through, which the framework
 //!   answers with `{}` (each result stays the text it came as, never split into fields).
 //!
+//! `--before-save typed` serves the GameScore beforeSave as a user with a struct of the
+//! object writes it: the handler takes the object decoded into `Score` (`score` must decode
+//! as a number, the object's other fields are skipped unparsed), sets `reviewed` and returns
+//! the struct; the framework sends back what changed, so the reply is the same as the
+//! untyped handler's. `--before-save object` (the default) serves the handler above, which
+//! reads and sets fields of a `ParseObject`. The `ours-typed` peer of `bench`.
+//!
 //! `--function <name>` and `--class <name>` serve the same handlers under one more function
 //! name and class (the end-to-end part of `bench` gives each server names of its own).
 //!
@@ -23,6 +30,7 @@ use moralis_webhooks::{after_find, before_save, cloud_function, AfterFindRequest
 use moralis_webhooks::{FunctionRequest, Params, ParseObject, Server, TriggerRequest, Webhooks};
 use moralis_webhooks_bench::args::Args;
 use moralis_webhooks_bench::servers::Flavor;
+use serde::{Deserialize, Serialize};
 
 const USAGE: &str = "\
 ours: moralis-webhooks serving the benchmark's `echo` function, GameScore beforeSave and
@@ -32,6 +40,8 @@ GameScore afterFind
   --key <key>          the webhook key (required)
   --function <name>    also serve `echo` as cloud function <name>
   --class <name>       also serve the GameScore beforeSave and afterFind for class <name>
+  --before-save <how>  object (the handler reads a ParseObject, the default) or typed (it
+                       takes the object decoded into a struct of the fields it uses)
   --runtime <kind>     current (Tokio's current-thread runtime, the default) or multi
   --threads <n>        worker threads of the multi-thread runtime (default 1)
 
@@ -49,6 +59,23 @@ async fn review(req: TriggerRequest) -> Result<ParseObject, Error> {
     let _: f64 = object.get("score")?;
     object.set("reviewed", true);
     Ok(object)
+}
+
+/// The GameScore fields the typed beforeSave uses; the object's others are not decoded and
+/// stay as they came.
+#[derive(Deserialize, Serialize)]
+struct Score {
+    /// Any number will do; anything else fails to decode, which cancels the save.
+    score: f64,
+    reviewed: Option<bool>,
+}
+
+/// The GameScore beforeSave above, written with a struct (registered by `run` under
+/// `--before-save typed`, in place of `review`).
+async fn review_typed(req: TriggerRequest<Score>) -> Result<Score, Error> {
+    let mut score = req.object;
+    score.reviewed = Some(true);
+    Ok(score)
 }
 
 #[after_find("GameScore")]
@@ -69,7 +96,15 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let args = Args::parse(
         USAGE,
-        &["addr", "key", "function", "class", "runtime", "threads"],
+        &[
+            "addr",
+            "key",
+            "function",
+            "class",
+            "before-save",
+            "runtime",
+            "threads",
+        ],
     )?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -80,19 +115,36 @@ fn run() -> Result<(), String> {
         .init();
     let addr: SocketAddr = args.get_or("addr", SocketAddr::from(([127, 0, 0, 1], 0)))?;
     let key: String = args.require("key")?;
+    let typed = match args.get_or("before-save", "object".to_owned())?.as_str() {
+        "object" => false,
+        "typed" => true,
+        other => return Err(format!("--before-save {other}: not object or typed")),
+    };
+    // Typed, every handler is registered here, the beforeSaves typed: the attributes'
+    // registrations would serve the untyped `review` for GameScore.
     let mut more = Webhooks::new();
+    let mut classes = Vec::new();
+    if typed {
+        more = more.cloud_function("echo", echo);
+        classes.push("GameScore".to_owned());
+    }
     if let Some(name) = args.get::<String>("function")? {
         more = more.cloud_function(name, echo);
     }
-    if let Some(class) = args.get::<String>("class")? {
-        more = more
-            .before_save(class.clone(), review)
-            .after_find(class, let_through);
+    classes.extend(args.get::<String>("class")?);
+    for class in classes {
+        more = if typed {
+            more.before_save(class.clone(), review_typed)
+        } else {
+            more.before_save(class.clone(), review)
+        };
+        more = more.after_find(class, let_through);
     }
     let flavor: Flavor = args.get_or("runtime", Flavor::CurrentThread)?;
     let runtime = flavor.runtime(args.get_or("threads", 1)?)?;
     runtime.block_on(async move {
         let bound = Server::new()
+            .handlers_from_attributes(!typed)
             .addr(addr)
             .webhook_key(key)
             .webhooks(more)
