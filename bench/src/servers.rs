@@ -1,6 +1,9 @@
 //! The webhook servers the `bench` driver compares, and how it starts and stops them.
 //!
 //! - `ours`: moralis-webhooks (`bench/src/bin/ours.rs`);
+//! - `ours-typed`: the same program with its GameScore beforeSave taking the object decoded
+//!   into a struct of two fields (`--before-save typed`); measured with the beforeSave
+//!   payloads only, as it serves the other hooks as `ours` does;
 //! - `raw-hyper`: the same handlers on hyper alone (`bench/src/bin/raw-hyper.rs`), every
 //!   body parsed into a `serde_json::Value`;
 //! - `raw-hyper-rawvalue`: the same program keeping afterFind results as raw text
@@ -82,6 +85,8 @@ impl FromStr for Flavor {
 pub enum Peer {
     /// moralis-webhooks.
     Ours,
+    /// moralis-webhooks, the beforeSave object decoded into the handler's struct.
+    OursTyped,
     /// hyper with no framework, every body parsed into a `serde_json::Value`.
     RawHyper,
     /// hyper with no framework, afterFind results kept as raw text (`&RawValue`).
@@ -94,8 +99,9 @@ pub enum Peer {
 
 impl Peer {
     /// Every server, in table order.
-    pub const ALL: [Peer; 5] = [
+    pub const ALL: [Peer; 6] = [
         Peer::Ours,
+        Peer::OursTyped,
         Peer::RawHyper,
         Peer::RawHyperRawValue,
         Peer::Express,
@@ -106,6 +112,7 @@ impl Peer {
     pub fn id(self) -> &'static str {
         match self {
             Peer::Ours => "ours",
+            Peer::OursTyped => "ours-typed",
             Peer::RawHyper => "raw-hyper",
             Peer::RawHyperRawValue => "raw-hyper-rawvalue",
             Peer::Express => "express",
@@ -117,6 +124,7 @@ impl Peer {
     pub fn label(self) -> &'static str {
         match self {
             Peer::Ours => "moralis-webhooks",
+            Peer::OursTyped => "moralis-webhooks, typed",
             Peer::RawHyper => "raw hyper",
             Peer::RawHyperRawValue => "raw hyper, RawValue",
             Peer::Express => "Express 5",
@@ -158,6 +166,8 @@ impl Peer {
             )),
             // Served as raw hyper serves it: the same cell twice.
             (Peer::RawHyperRawValue, Hook::Function | Hook::BeforeSave) => Err(None),
+            // Served as ours serves it: the same cell twice.
+            (Peer::OursTyped, Hook::Function | Hook::AfterFind) => Err(None),
             _ => Ok(()),
         }
     }
@@ -166,6 +176,7 @@ impl Peer {
     fn rust_program(self) -> Option<(&'static str, &'static [&'static str])> {
         match self {
             Peer::Ours => Some(("ours", &[])),
+            Peer::OursTyped => Some(("ours", &["--before-save", "typed"])),
             Peer::RawHyper => Some(("raw-hyper", &[])),
             Peer::RawHyperRawValue => Some(("raw-hyper", &["--after-find", "rawvalue"])),
             Peer::Express | Peer::ParseCloudExpress => None,
@@ -216,7 +227,7 @@ impl Programs {
     pub fn check(&self, peers: &[Peer]) -> Result<(), String> {
         for peer in peers {
             let (path, hint) = match peer {
-                Peer::Ours | Peer::RawHyper | Peer::RawHyperRawValue => {
+                Peer::Ours | Peer::OursTyped | Peer::RawHyper | Peer::RawHyperRawValue => {
                     let (program, _) = peer.rust_program().expect("a Rust server");
                     (self.bin_dir.join(program), "build with cargo")
                 }
@@ -262,7 +273,7 @@ impl Programs {
     ) -> Result<Running, String> {
         let mut program: Vec<String> = wrapper.to_vec();
         program.extend(match peer {
-            Peer::Ours | Peer::RawHyper | Peer::RawHyperRawValue => {
+            Peer::Ours | Peer::OursTyped | Peer::RawHyper | Peer::RawHyperRawValue => {
                 let (name, args) = peer.rust_program().expect("a Rust server");
                 let mut program = vec![
                     self.bin_dir.join(name).display().to_string(),
