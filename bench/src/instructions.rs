@@ -141,7 +141,8 @@ fn read_total(path: &Path) -> Result<u64, String> {
         .ok_or_else(|| format!("no total in {}", path.display()))
 }
 
-/// Prints the table of counts, with ours / raw hyper per payload.
+/// Prints the table of counts, with ours / raw hyper per payload, then ours typed / ours
+/// where both were counted.
 pub fn print_table(counts: &[Count]) {
     let mut rows = Vec::new();
     for count in counts {
@@ -171,6 +172,35 @@ pub fn print_table(counts: &[Count]) {
         ],
         &rows,
     );
+    let per_call = |peer: Peer, payload: Payload| {
+        counts
+            .iter()
+            .find(|c| c.peer == peer && c.payload == payload)
+            .and_then(|c| c.per_call.as_ref().ok().copied())
+    };
+    let mut typed = Vec::new();
+    for count in counts.iter().filter(|c| c.peer == Peer::OursTyped) {
+        if let (Some(typed_count), Some(ours)) = (
+            per_call(Peer::OursTyped, count.payload),
+            per_call(Peer::Ours, count.payload),
+        ) {
+            typed.push(format!(
+                "{} {:.3} ({:+})",
+                count.payload.label(),
+                typed_count / ours,
+                (typed_count - ours).round() as i64
+            ));
+        }
+    }
+    if !typed.is_empty() {
+        println!();
+        println!(
+            "{} / {}, instructions per call (goal: about 1): {}.",
+            Peer::OursTyped.label(),
+            Peer::Ours.label(),
+            typed.join("; ")
+        );
+    }
     let failures: Vec<&Count> = counts.iter().filter(|c| c.per_call.is_err()).collect();
     if !failures.is_empty() {
         println!();
