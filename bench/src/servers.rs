@@ -31,6 +31,11 @@ use crate::workload::{Hook, Payload};
 /// How long a server may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a server run by a wrapper may take: valgrind reads a release server's debug
+/// info (tens of MB) before running it, 15 s for `ours` on a 2-core machine, over 30 s when
+/// other processes share it.
+const WRAPPED_START_TIMEOUT: Duration = Duration::from_secs(180);
+
 /// The Tokio runtime the Rust servers run on. The benchmark gives each server one core:
 /// `CurrentThread` (the default) runs everything on the main thread; `MultiThread` with
 /// one worker adds the cross-thread machinery a default `#[tokio::main]` server has.
@@ -360,7 +365,12 @@ impl Programs {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             log,
         };
-        match receiver.recv_timeout(START_TIMEOUT) {
+        let patience = if wrapper.is_empty() {
+            START_TIMEOUT
+        } else {
+            WRAPPED_START_TIMEOUT
+        };
+        match receiver.recv_timeout(patience) {
             Ok(addr) => {
                 running.addr = addr
                     .parse()
@@ -370,7 +380,7 @@ impl Programs {
             Err(_) => {
                 running.stop();
                 Err(format!(
-                    "{peer} did not print its address within {START_TIMEOUT:?}; its log:\n{}",
+                    "{peer} did not print its address within {patience:?}; its log:\n{}",
                     running.log_tail()
                 ))
             }
