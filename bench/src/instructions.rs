@@ -184,20 +184,21 @@ pub fn print_table(counts: &[Count]) {
             per_call(Peer::OursTyped, count.payload),
             per_call(Peer::Ours, count.payload),
         ) {
+            let more = (typed_count - ours).round() as i64;
             typed.push(format!(
-                "{} {:.3} ({:+})",
+                "{} {:.3} (typed: {}{} per call)",
                 count.payload.label(),
-                typed_count / ours,
-                (typed_count - ours).round() as i64
+                ours / typed_count,
+                if more < 0 { "−" } else { "+" },
+                crate::run::grouped(more.unsigned_abs())
             ));
         }
     }
     if !typed.is_empty() {
         println!();
         println!(
-            "{} / {}, instructions per call (goal: about 1): {}.",
-            Peer::OursTyped.label(),
-            Peer::Ours.label(),
+            "ours typed / ours by instructions per call (ours' count over typed's, so that \
+             below 1 is typed costing more, as in part 1; goal ≥ 0.95: about the same): {}.",
             typed.join("; ")
         );
     }
