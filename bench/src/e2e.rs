@@ -54,6 +54,7 @@ impl Route {
     fn suffix(self) -> &'static str {
         match self {
             Route::Webhook(Peer::Ours) => "Ours",
+            Route::Webhook(Peer::OursTyped) => "OursTyped",
             Route::Webhook(Peer::RawHyper) => "Raw",
             Route::Webhook(Peer::RawHyperRawValue) => "RawValue",
             Route::Webhook(Peer::Express) => "Express",

@@ -141,7 +141,8 @@ fn read_total(path: &Path) -> Result<u64, String> {
         .ok_or_else(|| format!("no total in {}", path.display()))
 }
 
-/// Prints the table of counts, with ours / raw hyper per payload.
+/// Prints the table of counts, with ours / raw hyper per payload, then ours typed / ours
+/// where both were counted.
 pub fn print_table(counts: &[Count]) {
     let mut rows = Vec::new();
     for count in counts {
@@ -171,6 +172,36 @@ pub fn print_table(counts: &[Count]) {
         ],
         &rows,
     );
+    let per_call = |peer: Peer, payload: Payload| {
+        counts
+            .iter()
+            .find(|c| c.peer == peer && c.payload == payload)
+            .and_then(|c| c.per_call.as_ref().ok().copied())
+    };
+    let mut typed = Vec::new();
+    for count in counts.iter().filter(|c| c.peer == Peer::OursTyped) {
+        if let (Some(typed_count), Some(ours)) = (
+            per_call(Peer::OursTyped, count.payload),
+            per_call(Peer::Ours, count.payload),
+        ) {
+            let more = (typed_count - ours).round() as i64;
+            typed.push(format!(
+                "{} {:.3} (typed: {}{} per call)",
+                count.payload.label(),
+                ours / typed_count,
+                if more < 0 { "−" } else { "+" },
+                crate::run::grouped(more.unsigned_abs())
+            ));
+        }
+    }
+    if !typed.is_empty() {
+        println!();
+        println!(
+            "ours typed / ours by instructions per call (ours' count over typed's, so that \
+             below 1 is typed costing more, as in part 1; goal ≥ 0.95: about the same): {}.",
+            typed.join("; ")
+        );
+    }
     let failures: Vec<&Count> = counts.iter().filter(|c| c.per_call.is_err()).collect();
     if !failures.is_empty() {
         println!();

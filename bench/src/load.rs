@@ -777,11 +777,49 @@ impl Goals {
     }
 }
 
+/// The least ours typed / ours, by throughput and by CPU per call: a handler taking its
+/// object as a struct should cost about what one reading the same fields costs.
+const TYPED_GOAL: f64 = 0.95;
+
+/// The cells of ours typed / ours: throughput, and CPU per call (ours' over typed's, so
+/// that above 1 is faster either way); `–` where typed was not measured.
+fn typed_ratios(typed: Option<&Series>, ours: Option<&Series>) -> [String; 2] {
+    let Some(typed) = typed.filter(|s| s.not_applicable.is_none()) else {
+        return ["–".to_owned(), "–".to_owned()];
+    };
+    let by_rate = if typed.failed() {
+        Some(0.0)
+    } else {
+        typed
+            .rate()
+            .zip(ours.and_then(Series::rate))
+            .map(|(t, o)| t / o)
+    };
+    let by_cpu = typed
+        .server_cpu_per_call()
+        .zip(ours.and_then(Series::server_cpu_per_call))
+        .map(|(typed, ours)| ours / typed);
+    [by_rate, by_cpu].map(|value| {
+        format!(
+            "{} ({})",
+            show_ratio(value),
+            verdict(value.is_some_and(|r| r >= TYPED_GOAL))
+        )
+    })
+}
+
 fn print_ratios(series: &[Series], comparison: &Comparison) {
     // The column of raw hyper keeping afterFind results as text, when it was measured.
     let with_raw_value = series
         .iter()
         .any(|s| s.peer == Peer::RawHyperRawValue && s.not_applicable.is_none());
+    // The columns of the typed beforeSave against the untyped one, when it was measured.
+    let with_typed = series
+        .iter()
+        .any(|s| s.peer == Peer::OursTyped && s.not_applicable.is_none());
+    // The columns of the Node.js peers, when one of them was in the run (without them,
+    // each would read "n/a (missed)").
+    let with_node = comparison.peers.iter().any(|peer| peer.is_node());
     let mut rows = Vec::new();
     for payload in &comparison.payloads {
         let goals = Goals::of(*payload);
@@ -828,6 +866,13 @@ fn print_ratios(series: &[Series], comparison: &Comparison) {
                     .map_or("–".to_owned(), |s| show_ratio(ratio(ours, Some(s)))),
             );
         }
+        if with_typed {
+            row.extend(typed_ratios(find(series, Peer::OursTyped, *payload), ours));
+        }
+        if !with_node {
+            rows.push(row);
+            continue;
+        }
         row.extend([
             format!(
                 "{} ({})",
@@ -873,11 +918,19 @@ fn print_ratios(series: &[Series], comparison: &Comparison) {
     if with_raw_value {
         head.push("ours / raw hyper, RawValue (no goal)");
     }
-    head.extend([
-        "ours / Express 5 (goal > 1; ≥ 2 at 10 KB, 1 MB; ≥ 3 for afterFind)",
-        "ours / parse-cloud-express (goal > 1)",
-        "p99 ours vs Express 5 / parse-cloud-express (goal: lower)",
-        "raw hyper / Express 5",
-    ]);
+    if with_typed {
+        head.extend([
+            "ours typed / ours (goal ≥ 0.95: about the same)",
+            "same, by CPU per call",
+        ]);
+    }
+    if with_node {
+        head.extend([
+            "ours / Express 5 (goal > 1; ≥ 2 at 10 KB, 1 MB; ≥ 3 for afterFind)",
+            "ours / parse-cloud-express (goal > 1)",
+            "p99 ours vs Express 5 / parse-cloud-express (goal: lower)",
+            "raw hyper / Express 5",
+        ]);
+    }
     crate::run::print_table(&head, &rows);
 }

@@ -1,6 +1,9 @@
 //! The webhook servers the `bench` driver compares, and how it starts and stops them.
 //!
 //! - `ours`: moralis-webhooks (`bench/src/bin/ours.rs`);
+//! - `ours-typed`: the same program with its GameScore beforeSave taking the object decoded
+//!   into a struct of two fields (`--before-save typed`); measured with the beforeSave
+//!   payloads only, as it serves the other hooks as `ours` does;
 //! - `raw-hyper`: the same handlers on hyper alone (`bench/src/bin/raw-hyper.rs`), every
 //!   body parsed into a `serde_json::Value`;
 //! - `raw-hyper-rawvalue`: the same program keeping afterFind results as raw text
@@ -27,6 +30,11 @@ use crate::workload::{Hook, Payload};
 
 /// How long a server may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a server run by a wrapper may take: valgrind reads a release server's debug
+/// info (tens of MB) before running it, 15 s for `ours` on a 2-core machine, over 30 s when
+/// other processes share it.
+const WRAPPED_START_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The Tokio runtime the Rust servers run on. The benchmark gives each server one core:
 /// `CurrentThread` (the default) runs everything on the main thread; `MultiThread` with
@@ -82,6 +90,8 @@ impl FromStr for Flavor {
 pub enum Peer {
     /// moralis-webhooks.
     Ours,
+    /// moralis-webhooks, the beforeSave object decoded into the handler's struct.
+    OursTyped,
     /// hyper with no framework, every body parsed into a `serde_json::Value`.
     RawHyper,
     /// hyper with no framework, afterFind results kept as raw text (`&RawValue`).
@@ -94,8 +104,9 @@ pub enum Peer {
 
 impl Peer {
     /// Every server, in table order.
-    pub const ALL: [Peer; 5] = [
+    pub const ALL: [Peer; 6] = [
         Peer::Ours,
+        Peer::OursTyped,
         Peer::RawHyper,
         Peer::RawHyperRawValue,
         Peer::Express,
@@ -106,6 +117,7 @@ impl Peer {
     pub fn id(self) -> &'static str {
         match self {
             Peer::Ours => "ours",
+            Peer::OursTyped => "ours-typed",
             Peer::RawHyper => "raw-hyper",
             Peer::RawHyperRawValue => "raw-hyper-rawvalue",
             Peer::Express => "express",
@@ -117,6 +129,7 @@ impl Peer {
     pub fn label(self) -> &'static str {
         match self {
             Peer::Ours => "moralis-webhooks",
+            Peer::OursTyped => "moralis-webhooks, typed",
             Peer::RawHyper => "raw hyper",
             Peer::RawHyperRawValue => "raw hyper, RawValue",
             Peer::Express => "Express 5",
@@ -158,6 +171,8 @@ impl Peer {
             )),
             // Served as raw hyper serves it: the same cell twice.
             (Peer::RawHyperRawValue, Hook::Function | Hook::BeforeSave) => Err(None),
+            // Served as ours serves it: the same cell twice.
+            (Peer::OursTyped, Hook::Function | Hook::AfterFind) => Err(None),
             _ => Ok(()),
         }
     }
@@ -166,6 +181,7 @@ impl Peer {
     fn rust_program(self) -> Option<(&'static str, &'static [&'static str])> {
         match self {
             Peer::Ours => Some(("ours", &[])),
+            Peer::OursTyped => Some(("ours", &["--before-save", "typed"])),
             Peer::RawHyper => Some(("raw-hyper", &[])),
             Peer::RawHyperRawValue => Some(("raw-hyper", &["--after-find", "rawvalue"])),
             Peer::Express | Peer::ParseCloudExpress => None,
@@ -216,7 +232,7 @@ impl Programs {
     pub fn check(&self, peers: &[Peer]) -> Result<(), String> {
         for peer in peers {
             let (path, hint) = match peer {
-                Peer::Ours | Peer::RawHyper | Peer::RawHyperRawValue => {
+                Peer::Ours | Peer::OursTyped | Peer::RawHyper | Peer::RawHyperRawValue => {
                     let (program, _) = peer.rust_program().expect("a Rust server");
                     (self.bin_dir.join(program), "build with cargo")
                 }
@@ -262,7 +278,7 @@ impl Programs {
     ) -> Result<Running, String> {
         let mut program: Vec<String> = wrapper.to_vec();
         program.extend(match peer {
-            Peer::Ours | Peer::RawHyper | Peer::RawHyperRawValue => {
+            Peer::Ours | Peer::OursTyped | Peer::RawHyper | Peer::RawHyperRawValue => {
                 let (name, args) = peer.rust_program().expect("a Rust server");
                 let mut program = vec![
                     self.bin_dir.join(name).display().to_string(),
@@ -349,7 +365,12 @@ impl Programs {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             log,
         };
-        match receiver.recv_timeout(START_TIMEOUT) {
+        let patience = if wrapper.is_empty() {
+            START_TIMEOUT
+        } else {
+            WRAPPED_START_TIMEOUT
+        };
+        match receiver.recv_timeout(patience) {
             Ok(addr) => {
                 running.addr = addr
                     .parse()
@@ -359,7 +380,7 @@ impl Programs {
             Err(_) => {
                 running.stop();
                 Err(format!(
-                    "{peer} did not print its address within {START_TIMEOUT:?}; its log:\n{}",
+                    "{peer} did not print its address within {patience:?}; its log:\n{}",
                     running.log_tail()
                 ))
             }

@@ -28,9 +28,10 @@ Prints Markdown tables.
 
   --parts <list>          any of load, e2e, instructions (default: all three; instructions
                           only where valgrind is installed)
-  --peers <list>          servers of the load part (default ours,raw-hyper,
-                          raw-hyper-rawvalue,express,parse-cloud-express; raw-hyper-rawvalue
-                          serves afterfind-1k only)
+  --peers <list>          servers of the load and instructions parts (default ours,
+                          ours-typed,raw-hyper,raw-hyper-rawvalue,express,
+                          parse-cloud-express; ours-typed serves the beforesave payloads
+                          only, raw-hyper-rawvalue afterfind-1k only)
   --payloads <list>       function-1k, beforesave-10k, beforesave-1m, afterfind-1k
                           (default: all)
   --connections <list>    connections per payload, in the order of --payloads
@@ -276,10 +277,15 @@ fn run() -> Result<ExitCode, String> {
     if parts.iter().any(|p| p == "instructions") {
         println!("## Part 3: instructions per call (callgrind)\n");
         if InstructionCount::available() {
-            let rust: Vec<Peer> = [Peer::Ours, Peer::RawHyper, Peer::RawHyperRawValue]
-                .into_iter()
-                .filter(|peer| peers.contains(peer))
-                .collect();
+            let rust: Vec<Peer> = [
+                Peer::Ours,
+                Peer::OursTyped,
+                Peer::RawHyper,
+                Peer::RawHyperRawValue,
+            ]
+            .into_iter()
+            .filter(|peer| peers.contains(peer))
+            .collect();
             programs.check(&rust)?;
             println!(
                 "Each Rust server under valgrind's callgrind, sent sequential calls on one \
