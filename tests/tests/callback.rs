@@ -1,4 +1,4 @@
-//! Handlers that call Parse Server back (`req.parse()`), through a real
+//! Handlers that call Parse Server back (`req.parse()`) and validators, through a real
 //! Parse Server 9.10.0: our webhook server, with a Parse client of that same Parse Server,
 //! serves hooks registered on it; a client app calls Parse Server, which calls the hooks,
 //! which call Parse Server again as the client app's user (`as_caller`) or as master.
@@ -10,15 +10,18 @@
 #[allow(dead_code)] // this file uses some of the shared helpers only
 mod common;
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use moralis_webhooks::client::ParseClient;
-use moralis_webhooks::{Error, FunctionRequest, ParseObject, TriggerRequest, Webhooks};
+use moralis_webhooks::{
+    Error, FunctionRequest, HandlerSettings, ParseObject, State, TriggerRequest, Webhooks,
+};
 use moralis_webhooks_conformance::{ParseServer, ParseServerOptions};
 use serde_json::{json, Value};
 
-use common::{client, count, error_141, keyed, object_id, serve, Hooked, KEY};
+use common::{client, count, error_141, keyed, object_id, serve, stored, Hooked, KEY};
 
 /// The Parse Server of this file, with the classes and fields its tests use created one
 /// after the other before any test runs: a test that changed the schema while others run
@@ -136,6 +139,27 @@ fn call(parse: &ParseServer, who: As<'_>, name: &str, params: &Value) -> (u16, V
 fn save(parse: &ParseServer, who: As<'_>, class: &str, fields: &Value) -> (u16, Value) {
     let path = format!("/classes/{class}");
     client(parse, "POST", &path, &who.headers(parse), Some(fields))
+}
+
+fn pointer(class: &str, id: &str) -> Value {
+    json!({"__type": "Pointer", "className": class, "objectId": id})
+}
+
+/// Creates role `name` with the master key, its `users` and `roles` relations holding
+/// these users and roles; returns its objectId.
+fn create_role(parse: &ParseServer, name: &str, users: &[&str], roles: &[&str]) -> String {
+    let mut body = json!({"name": name, "ACL": {"*": {"read": true}}});
+    if !users.is_empty() {
+        let objects: Vec<Value> = users.iter().map(|id| pointer("_User", id)).collect();
+        body["users"] = json!({"__op": "AddRelation", "objects": objects});
+    }
+    if !roles.is_empty() {
+        let objects: Vec<Value> = roles.iter().map(|id| pointer("_Role", id)).collect();
+        body["roles"] = json!({"__op": "AddRelation", "objects": objects});
+    }
+    let (status, answer) = parse.post_master("/roles", &body);
+    assert_eq!(status, 201, "create role {name}: {answer}");
+    object_id(&answer)
 }
 
 /// The objects of class `Private` a client finds, as `{objectId, text}`.
@@ -327,5 +351,221 @@ fn a_parse_error_passed_on_with_question_mark_keeps_its_message_and_code() {
     assert_eq!(
         (status, body),
         (400, error_141("Object not found. (code 101)"))
+    );
+}
+
+/// A function that answers `"ran"`, with `settings`, counting its runs.
+fn guarded(
+    webhooks: Webhooks,
+    name: &'static str,
+    settings: HandlerSettings,
+    runs: &Arc<AtomicUsize>,
+) -> Webhooks {
+    let runs = Arc::clone(runs);
+    webhooks.with(settings, |w| {
+        w.cloud_function(name, move |_: FunctionRequest| {
+            runs.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, Error>("ran") }
+        })
+    })
+}
+
+/// Calls each function as each caller, expecting success (`None`) or Parse's 141 with the
+/// message; the functions count their runs in `runs`.
+fn check(parse: &ParseServer, runs: &AtomicUsize, cases: &[(&str, As<'_>, Option<&str>)]) {
+    for &(function, who, refused) in cases {
+        let before = runs.load(Ordering::SeqCst);
+        let (status, body) = call(parse, who, function, &json!({}));
+        match refused {
+            Some(message) => {
+                assert_eq!(
+                    (status, body),
+                    (400, error_141(message)),
+                    "{function} as {who:?}"
+                );
+                assert_eq!(runs.load(Ordering::SeqCst), before, "{function} ran");
+            }
+            None => {
+                assert_eq!(
+                    (status, body),
+                    (200, json!({"result": "ran"})),
+                    "{function} as {who:?}"
+                );
+                assert_eq!(runs.load(Ordering::SeqCst), before + 1, "{function}");
+            }
+        }
+    }
+}
+
+const LOGIN: &str = "Validation failed. Please login to continue.";
+
+#[test]
+fn require_user_master_and_user_keys_allow_and_refuse_with_parses_messages() {
+    let parse = parse();
+    let (_, dana) = sign_up(parse, "cb-dana", json!({"nickname": "dee"}));
+    let (_, ed) = sign_up(parse, "cb-ed", json!({}));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let webhooks = guarded(
+        Webhooks::new(),
+        "cbNeedsUser",
+        HandlerSettings::new().require_user(),
+        &runs,
+    );
+    let webhooks = guarded(
+        webhooks,
+        "cbNeedsMaster",
+        HandlerSettings::new().require_master(),
+        &runs,
+    );
+    let webhooks = guarded(
+        webhooks,
+        "cbNeedsNickname",
+        HandlerSettings::new().require_user_keys(["nickname"]),
+        &runs,
+    );
+    let _hooks = hooks(parse, webhooks);
+
+    // The exact answer an anonymous client gets.
+    let (status, body) = call(parse, As::Anonymous, "cbNeedsUser", &json!({}));
+    assert_eq!(
+        (status, body.to_string()),
+        (
+            400,
+            r#"{"code":141,"error":"Validation failed. Please login to continue."}"#.to_owned()
+        )
+    );
+    let master = "Validation failed. Master key is required to complete this request.";
+    let nickname = "Validation failed. Please set data for nickname on your account.";
+    check(
+        parse,
+        &runs,
+        &[
+            ("cbNeedsUser", As::User(&ed), None),
+            ("cbNeedsUser", As::Master, None),
+            ("cbNeedsMaster", As::Anonymous, Some(master)),
+            ("cbNeedsMaster", As::User(&dana), Some(master)),
+            ("cbNeedsMaster", As::Master, None),
+            (
+                "cbNeedsNickname",
+                As::Anonymous,
+                Some("Please login to make this request."),
+            ),
+            ("cbNeedsNickname", As::User(&ed), Some(nickname)),
+            ("cbNeedsNickname", As::User(&dana), None),
+            ("cbNeedsNickname", As::Master, None),
+        ],
+    );
+}
+
+#[test]
+fn skip_with_master_key_saves_a_master_save_as_sent_and_runs_for_others() {
+    let parse = parse();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    let _hooks = hooks(
+        parse,
+        Webhooks::new().with(HandlerSettings::new().skip_with_master_key(), |w| {
+            w.before_save("Stamped", move |mut req: TriggerRequest| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                req.object.set("stamped", true);
+                async move { Ok::<_, Error>(req.object) }
+            })
+        }),
+    );
+    let (status, body) = save(parse, As::Anonymous, "Stamped", &json!({"n": 1}));
+    assert_eq!(status, 201, "{body}");
+    let by_client = stored(parse, "Stamped", &object_id(&body));
+    assert_eq!(common::fields(&by_client), json!({"n": 1, "stamped": true}));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+    let (status, body) = save(parse, As::Master, "Stamped", &json!({"n": 2}));
+    assert_eq!(status, 201, "{body}");
+    let by_master = stored(parse, "Stamped", &object_id(&body));
+    assert_eq!(
+        common::fields(&by_master),
+        json!({"n": 2}),
+        "saved unchanged"
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the handler did not run");
+}
+
+#[test]
+fn role_validators_read_real_roles_inherited_ones_included() {
+    let parse = parse();
+    let (fay_id, fay) = sign_up(parse, "cb-fay", json!({}));
+    let (gus_id, gus) = sign_up(parse, "cb-gus", json!({}));
+    let (_, hal) = sign_up(parse, "cb-hal", json!({}));
+    // fay is in CbStaff and CbEditors; CbManagers holds CbStaff, so fay is a manager by
+    // inheritance only. gus is in CbEditors; hal in no role.
+    let staff = create_role(parse, "CbStaff", &[&fay_id], &[]);
+    create_role(parse, "CbManagers", &[], &[&staff]);
+    create_role(parse, "CbEditors", &[&fay_id, &gus_id], &[]);
+    let runs = Arc::new(AtomicUsize::new(0));
+    let webhooks = guarded(
+        Webhooks::new(),
+        "cbManagersOrAdmins",
+        HandlerSettings::new().require_any_role(["CbAdmins", "CbManagers"]),
+        &runs,
+    );
+    let webhooks = guarded(
+        webhooks,
+        "cbManagingEditors",
+        HandlerSettings::new().require_all_roles(["CbManagers", "CbEditors"]),
+        &runs,
+    );
+    let _hooks = hooks(parse, webhooks);
+
+    let any = "Validation failed. User does not match the required roles.";
+    let all = "Validation failed. User does not match all the required roles.";
+    check(
+        parse,
+        &runs,
+        &[
+            ("cbManagersOrAdmins", As::User(&fay), None),
+            ("cbManagersOrAdmins", As::User(&gus), Some(any)),
+            ("cbManagersOrAdmins", As::User(&hal), Some(any)),
+            ("cbManagersOrAdmins", As::Anonymous, Some(LOGIN)),
+            ("cbManagersOrAdmins", As::Master, None),
+            ("cbManagingEditors", As::User(&fay), None),
+            ("cbManagingEditors", As::User(&gus), Some(all)),
+            ("cbManagingEditors", As::User(&hal), Some(all)),
+            ("cbManagingEditors", As::Anonymous, Some(LOGIN)),
+            ("cbManagingEditors", As::Master, None),
+        ],
+    );
+}
+
+#[derive(Clone)]
+struct AppConfig {
+    greeting: String,
+    limit: i64,
+}
+
+async fn configured(
+    _req: FunctionRequest,
+    State(config): State<AppConfig>,
+) -> Result<Value, Error> {
+    Ok(json!({"greeting": config.greeting, "limit": config.limit}))
+}
+
+#[test]
+fn a_function_returns_a_value_of_the_servers_state() {
+    let parse = parse();
+    let server = keyed().parse_client(parse_client(parse)).state(AppConfig {
+        greeting: "hello from state".to_owned(),
+        limit: 42,
+    });
+    let _hooks = serve(
+        parse,
+        server,
+        Webhooks::new().cloud_function("cbConfigured", configured),
+    );
+    let (status, body) = call(parse, As::Anonymous, "cbConfigured", &json!({}));
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!({"result": {"greeting": "hello from state", "limit": 42}})
+        )
     );
 }
