@@ -80,6 +80,19 @@
 //! beforeSave at sign-up receives the plaintext `password`: never log the object's values
 //! (its `Debug` output hides `password`, `sessionToken` and `authData`).
 //!
+//! # Calling Parse Server back
+//!
+//! Every request's `parse()` gives a [`ParseApi`](client::ParseApi): `.as_caller()` calls
+//! Parse Server with the caller's session token (or the master key if they used it, or
+//! neither), `.as_master()` with the master key, never both in one request. The
+//! [`ParseClient`] covers queries, saves of only what changed, deletes, batches, functions,
+//! roles, `/users/me`, files and config, and keeps Parse's error codes. A handler may take
+//! a second argument, [`State<T>`](State), given with [`Server::state`]; validators
+//! (`require_user`, `require_any_role = [...]`, ...) go in the attribute or in
+//! [`HandlerSettings`]. Parse Server 8 and later accept the master key from loopback only
+//! unless `masterKeyIps` lists the webhook server; a save of a trigger's own class from
+//! that trigger runs it again (mark such writes with `.context(...)`).
+//!
 //! # Replies
 //!
 //! Parse Server reacts to a webhook's reply in ways that are easy to get wrong; the
