@@ -5,8 +5,7 @@
 
 use moralis_webhooks::types::Pointer;
 use moralis_webhooks::{
-    after_save, cloud_function, Error, FunctionRequest, ParseObject, Server, State,
-    TriggerRequest,
+    after_save, cloud_function, Error, FunctionRequest, ParseObject, Server, State, TriggerRequest,
 };
 use serde_json::json;
 
@@ -39,7 +38,10 @@ async fn audit(req: TriggerRequest) -> Result<(), Error> {
         return Ok(());
     }
     let mut entry = ParseObject::new("Audit");
-    entry.set("of", Pointer::new("Audit", req.object.id().unwrap_or_default()));
+    entry.set(
+        "of",
+        Pointer::new("Audit", req.object.id().unwrap_or_default()),
+    );
     req.parse()
         .as_master()
         .context(json!({"fromHook": true}))

@@ -368,7 +368,7 @@ impl Webhooks {
     }
 
     /// Serves the beforeSave trigger of `class_name`; what `#[before_save("Class")]` does.
-    /// The handler takes a [`TriggerRequest<T>`](TriggerRequest) (`T`: [`ParseObject`]
+    /// The handler takes a [`TriggerRequest<T>`](TriggerRequest) (`T`: [`ParseObject`](crate::ParseObject)
     /// or a type of the class's fields) and returns a [`BeforeSaveOutput<T>`].
     #[track_caller]
     pub fn before_save<T, A, H>(self, class_name: impl Into<String>, handler: H) -> Self
