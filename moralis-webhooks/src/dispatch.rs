@@ -75,6 +75,8 @@ pub struct App {
     in_flight: Arc<Semaphore>,
     health: Arc<AtomicU8>,
     context: CallContext,
+    #[cfg(feature = "metrics")]
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The limits an [`App`] enforces per call.
@@ -129,6 +131,8 @@ impl App {
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
             health: Arc::new(AtomicU8::new(Health::Ready as u8)),
             context,
+            #[cfg(feature = "metrics")]
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         }
     }
 
@@ -153,6 +157,19 @@ impl App {
         let ready = match path {
             "/livez" => None,
             "/readyz" => Some(self.health()),
+            #[cfg(feature = "metrics")]
+            "/metrics" if method == Method::GET || method == Method::HEAD => {
+                let mut response = Response::new(Bytes::from(self.metrics.render()));
+                response.headers_mut().insert(
+                    CONTENT_TYPE,
+                    http::HeaderValue::from_static(
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    ),
+                );
+                return Some(response);
+            }
+            #[cfg(feature = "metrics")]
+            "/metrics" => None,
             _ => return None,
         };
         if method != Method::GET && method != Method::HEAD {
@@ -237,11 +254,17 @@ impl App {
         let route = match self.route(&parts.method, &parts.uri, &parts.headers) {
             Ok(route) => route,
             Err(refusal) if refusal.is_unserved_hook() => {
+                self.count_refused("not_served");
                 // Answered with 200, so the connection stays in use: read the call first.
                 let _ = self.read_body(body, read_timeout).await;
                 return refusal.into_response();
             }
-            Err(refusal) => return refusal.into_response(),
+            Err(refusal) => {
+                if refusal.status == StatusCode::UNAUTHORIZED {
+                    self.count_refused("bad_key");
+                }
+                return refusal.into_response();
+            }
         };
         let declared = parts
             .headers
@@ -260,14 +283,17 @@ impl App {
                 StatusCode::BAD_REQUEST,
                 &format!("cannot read the request body: {}", error_chain(&*error)),
             ),
-            None => Refusal::new(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request body did not arrive within {}",
-                    seconds(read_timeout.unwrap_or_default())
-                ),
-            )
-            .into_response(),
+            None => {
+                self.count_refused("read_timeout");
+                Refusal::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "the request body did not arrive within {}",
+                        seconds(read_timeout.unwrap_or_default())
+                    ),
+                )
+                .into_response()
+            }
         }
     }
 
@@ -406,7 +432,20 @@ impl App {
         }
     }
 
+    /// Counts a request refused before any handler, in the metrics when they are kept.
+    fn count_refused(&self, _reason: &'static str) {
+        #[cfg(feature = "metrics")]
+        self.metrics.refused(_reason);
+    }
+
+    /// Counts a registration with Parse Server, in the metrics when they are kept.
+    pub(crate) fn count_registration(&self, _ok: bool) {
+        #[cfg(feature = "metrics")]
+        self.metrics.registered(_ok);
+    }
+
     fn too_large(&self) -> Response<Bytes> {
+        self.count_refused("too_large");
         json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!(
@@ -435,9 +474,16 @@ impl App {
     async fn call_in_span(&self, route: &Route, body: Bytes) -> Response<Bytes> {
         let started = Instant::now();
         let span = tracing::Span::current();
+        #[cfg(feature = "metrics")]
+        let metrics = route
+            .metrics
+            .get_or_init(|| self.metrics.hook(&route.hook, &route.name));
         let finish = |outcome: &'static str| {
+            let elapsed = started.elapsed().as_secs_f64();
             span.record("outcome", outcome);
-            span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
+            span.record("duration_ms", elapsed * 1000.0);
+            #[cfg(feature = "metrics")]
+            metrics.observe(outcome, elapsed);
         };
         let Ok(_permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
             finish("busy");
@@ -447,6 +493,8 @@ impl App {
                 "the webhook server is busy ({limit} calls in flight); try again"
             ));
         };
+        #[cfg(feature = "metrics")]
+        let _in_flight = InFlight::enter(self.metrics.in_flight());
         let invocation = Invocation {
             body,
             name: route.name.clone(),
@@ -657,5 +705,28 @@ mod tower {
                 Ok(app.serve(request, read_timeout).await.map(Full::new))
             })
         }
+    }
+}
+
+/// Counts a call in flight for as long as it lives (a timed-out or panicking call too).
+#[cfg(feature = "metrics")]
+struct InFlight<'a>(
+    &'a prometheus_client::metrics::gauge::Gauge<i64, std::sync::atomic::AtomicI64>,
+);
+
+#[cfg(feature = "metrics")]
+impl<'a> InFlight<'a> {
+    fn enter(
+        gauge: &'a prometheus_client::metrics::gauge::Gauge<i64, std::sync::atomic::AtomicI64>,
+    ) -> Self {
+        gauge.inc();
+        InFlight(gauge)
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }

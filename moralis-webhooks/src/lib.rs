@@ -149,6 +149,8 @@ mod fields;
 mod handler;
 mod hooks;
 mod kinds;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod names;
 mod object;
 mod ops;

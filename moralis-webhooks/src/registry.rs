@@ -536,6 +536,9 @@ pub(crate) struct Route {
     /// This handler's own settings: its time limit (`Some(ZERO)`: none, `None`: the
     /// server's) and validators.
     pub(crate) settings: Arc<HandlerSettings>,
+    /// This hook's metrics, looked up on its first call.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: std::sync::OnceLock<crate::metrics::HookMetrics>,
 }
 
 /// The lookup table: built once, checked for invalid names and duplicates.
@@ -608,6 +611,8 @@ impl Registry {
                 hook: Arc::new(entry.hook.clone()),
                 handler: entry.handler,
                 settings: Arc::new(entry.settings),
+                #[cfg(feature = "metrics")]
+                metrics: std::sync::OnceLock::new(),
             };
             match table {
                 None => {

@@ -123,6 +123,7 @@ impl BoundServer {
                 },
                 result = &mut registering, if !registered => {
                     registered = true;
+                    app.count_registration(result.is_ok());
                     match result {
                         Ok(()) => {
                             app.set_health(Health::Ready);
