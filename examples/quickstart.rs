@@ -1,6 +1,7 @@
 //! Quick start: a cloud function and the four triggers of one class, served on
 //! 127.0.0.1:3000. Run: `MORALIS_WEBHOOKS_KEY=hookkey cargo run --example quickstart`
-//! (the key is your Parse Server's `webhookKey`).
+//! (the key is your Parse Server's `webhookKey`). This package enables the `metrics`
+//! feature: `curl http://127.0.0.1:3000/metrics` shows the calls served.
 
 use moralis_webhooks::{
     after_delete, after_save, before_delete, before_save, cloud_function, Error, FunctionRequest,

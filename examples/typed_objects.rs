@@ -26,7 +26,12 @@ async fn check(mut req: TriggerRequest<GameScore>) -> Result<GameScore, Error> {
         return Err(Error::new("score must not be negative"));
     }
     req.object.reviewed = Some(true);
-    req.object.played_at.get_or_insert_with(Date::now);
+    let played_at = *req.object.played_at.get_or_insert_with(Date::now);
+    // With the `chrono` feature, dates convert to and from `chrono::DateTime<Utc>`.
+    let played = chrono::DateTime::<chrono::Utc>::from(played_at);
+    if played > chrono::DateTime::<chrono::Utc>::from(Date::now()) {
+        return Err(Error::new("a score cannot be played in the future"));
+    }
     if req.object.acl.is_none() {
         // Readable by everyone, written by its player only.
         let mut acl = Acl::private_to(req.object.player.object_id());

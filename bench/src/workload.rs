@@ -467,7 +467,7 @@ impl Rng {
     /// same way, and as a decimal).
     fn decimal(&mut self, whole_below: u64) -> f64 {
         let thousandths = self.below(whole_below * 1000);
-        let thousandths = if thousandths % 1000 == 0 {
+        let thousandths = if thousandths.is_multiple_of(1000) {
             thousandths + 1
         } else {
             thousandths
