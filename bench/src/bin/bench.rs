@@ -180,6 +180,7 @@ fn run() -> Result<ExitCode, String> {
         node_dir: node_dir.clone(),
         flavor: args.get_or("runtime", Flavor::CurrentThread)?,
         log_dir: log_dir.clone(),
+        parse: None,
     };
     let server_cpu = cpu(&args, "server-cpu", 0)?;
     let client_cpu = cpu(&args, "client-cpu", 1)?;
