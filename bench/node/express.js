@@ -8,9 +8,16 @@
 //                                            with reviewed: true>}; score must be a number
 //   POST /triggers/GameScore/afterFind    -> {}; the results (`objects`) must be an array
 //
+//   POST /functions/topScores             -> {"success": <the ten highest GameScores above
+//                                            100>}, found with the Parse JS SDK as the
+//                                            caller (served with BENCH_PARSE_URL only)
+//
 // Environment: WEBHOOK_KEY (required: the X-Parse-Webhook-Key every call must carry; 401
 // otherwise), FUNCTION_NAME (echo) and CLASS_NAME (GameScore): the names served, HOST
-// (127.0.0.1), PORT (0: a free port). Prints `listening on <host>:<port>`.
+// (127.0.0.1), PORT (0: a free port), BENCH_PARSE_URL and BENCH_PARSE_APP_ID: the Parse
+// Server `topScores` queries (TOP_SCORES_NAME: the name it is served under, topScores), with the Parse JS SDK of the tests' Parse Server
+// (tests/parse-server/node_modules/parse). Prints `listening on <host>:<port>`.
+const path = require('path');
 const express = require('express');
 
 const key = process.env.WEBHOOK_KEY;
@@ -55,6 +62,28 @@ app.post(`/triggers/${className}/afterFind`, (req, res) => {
   }
   res.json({});
 });
+
+if (process.env.BENCH_PARSE_URL) {
+  const Parse = require(path.join(__dirname, '../../tests/parse-server/node_modules/parse/node'));
+  Parse.initialize(process.env.BENCH_PARSE_APP_ID);
+  Parse.serverURL = process.env.BENCH_PARSE_URL;
+
+  app.post(`/functions/${process.env.TOP_SCORES_NAME || 'topScores'}`, async (req, res) => {
+    // As the caller: their session token when they sent one.
+    const user = req.body.user;
+    const options = user && user.sessionToken ? { sessionToken: user.sessionToken } : {};
+    try {
+      const results = await new Parse.Query('GameScore')
+        .greaterThan('score', 100)
+        .descending('score')
+        .limit(10)
+        .find(options);
+      res.json({ success: results });
+    } catch (error) {
+      res.json({ error: error.message });
+    }
+  });
+}
 
 const server = app.listen(port, host, (error) => {
   if (error) {

@@ -225,6 +225,22 @@ pub struct Programs {
     pub flavor: Flavor,
     /// Where servers' logs go.
     pub log_dir: PathBuf,
+    /// The Parse Server the servers call back, if any: then each also serves the cloud
+    /// function `topScores` (one query as its caller).
+    pub parse: Option<ParseTarget>,
+}
+
+/// A Parse Server the webhook servers call back.
+#[derive(Clone, Debug)]
+pub struct ParseTarget {
+    /// Its URL with the mount path (`http://127.0.0.1:1337/parse`).
+    pub url: String,
+    /// Its application id.
+    pub app_id: String,
+    /// Its master key.
+    pub master_key: String,
+    /// The name the servers serve `topScores` under.
+    pub top_scores: String,
 }
 
 impl Programs {
@@ -296,6 +312,18 @@ impl Programs {
                         class.to_owned(),
                     ]);
                 }
+                if let Some(parse) = &self.parse {
+                    program.extend([
+                        "--parse-url".to_owned(),
+                        parse.url.clone(),
+                        "--parse-app-id".to_owned(),
+                        parse.app_id.clone(),
+                        "--parse-master-key".to_owned(),
+                        parse.master_key.clone(),
+                        "--top-scores".to_owned(),
+                        parse.top_scores.clone(),
+                    ]);
+                }
                 program
             }
             Peer::Express => vec![
@@ -338,6 +366,16 @@ impl Programs {
             )
             .env("CLASS_NAME", names.map_or("GameScore", |(_, class)| class))
             .env_remove("RUST_LOG")
+            .env_remove("BENCH_PARSE_URL")
+            .env_remove("BENCH_PARSE_APP_ID")
+            .env_remove("TOP_SCORES_NAME");
+        if let Some(parse) = &self.parse {
+            command
+                .env("BENCH_PARSE_URL", &parse.url)
+                .env("BENCH_PARSE_APP_ID", &parse.app_id)
+                .env("TOP_SCORES_NAME", &parse.top_scores);
+        }
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr);

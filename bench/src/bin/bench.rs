@@ -14,7 +14,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use moralis_webhooks_bench::args::Args;
-use moralis_webhooks_bench::e2e::{EndToEnd, SaveObject};
+use moralis_webhooks_bench::e2e::{CallKind, EndToEnd, SaveObject};
 use moralis_webhooks_bench::instructions::{self, InstructionCount};
 use moralis_webhooks_bench::load::{CellSettings, Comparison};
 use moralis_webhooks_bench::servers::{Flavor, Peer, Programs};
@@ -49,6 +49,10 @@ Prints Markdown tables.
   --e2e-in-process <bool> also measure in-process Cloud Code (default true)
   --e2e-calls <n>         measured function calls per route (default 10000)
   --e2e-saves <n>         measured creates per route (default 4000)
+  --e2e-kinds <list>      the calls measured, any of function, save, top-scores (a cloud
+                          function that runs one query as its caller; default: all three)
+  --e2e-top-calls <n>     measured topScores calls per route (default 500)
+  --e2e-seed <n>          GameScores seeded for topScores (default 300)
   --e2e-warmup <n>        unmeasured calls of each kind per route first (default 300)
   --e2e-cpu-calls <n>     calls of each kind per route in the pass reading Parse Server's
                           CPU time (default 300; 0: no such pass)
@@ -119,6 +123,9 @@ fn run() -> Result<ExitCode, String> {
             "e2e-in-process",
             "e2e-calls",
             "e2e-saves",
+            "e2e-kinds",
+            "e2e-top-calls",
+            "e2e-seed",
             "e2e-warmup",
             "e2e-cpu-calls",
             "e2e-save",
@@ -180,6 +187,7 @@ fn run() -> Result<ExitCode, String> {
         node_dir: node_dir.clone(),
         flavor: args.get_or("runtime", Flavor::CurrentThread)?,
         log_dir: log_dir.clone(),
+        parse: None,
     };
     let server_cpu = cpu(&args, "server-cpu", 0)?;
     let client_cpu = cpu(&args, "client-cpu", 1)?;
@@ -243,26 +251,47 @@ fn run() -> Result<ExitCode, String> {
             in_process: args.get_or("e2e-in-process", true)?,
             function_calls: args.get_or("e2e-calls", 10000)?,
             save_calls: args.get_or("e2e-saves", 4000)?,
+            kinds: list(&args, "e2e-kinds", &CallKind::ALL)?,
+            top_calls: args.get_or("e2e-top-calls", 500)?,
+            seed_rows: args.get_or("e2e-seed", 300)?,
             warmup: args.get_or("e2e-warmup", 300)?,
             cpu_calls: args.get_or("e2e-cpu-calls", 300)?,
             save_object: args.get_or("e2e-save", SaveObject::Small)?,
             cloud_file: node_dir.join("cloud.js"),
         };
         println!("## Part 2: end to end through Parse Server 9.10.0\n");
+        let mut measured = Vec::new();
+        for kind in &end_to_end.kinds {
+            measured.push(match kind {
+                CallKind::Function => format!(
+                    "{} measured cloud function calls (signed in: Parse Server forwards the \
+                     user and headers, about 1 KB)",
+                    end_to_end.function_calls
+                ),
+                CallKind::Save => format!(
+                    "{} measured creates of {}",
+                    end_to_end.save_calls,
+                    match end_to_end.save_object {
+                        SaveObject::Small => "a small GameScore (score, playerName, cheatMode)",
+                        SaveObject::TenK => "the 10 KB GameScore of part 1",
+                    }
+                ),
+                CallKind::TopScores => format!(
+                    "{} measured anonymous calls of `topScores<Route>`, whose handler runs \
+                     one query as its caller (GameScore, score > 100, order -score, limit \
+                     10; {} GameScores seeded) and answers the objects found",
+                    end_to_end.top_calls, end_to_end.seed_rows
+                ),
+            });
+        }
         println!(
             "One Parse Server serves every route at once, under names of its own \
-             (`echo<Route>`, `GameScore<Route>`). Per route: {} measured cloud function \
-             calls (signed in: Parse Server forwards the user and headers, about 1 KB), \
-             then {} measured creates of {}, interleaved (every route once per cycle, in a \
-             shuffled order), after {} unmeasured calls of each kind. One kept-alive \
-             client connection, sequential calls; nothing pinned. Parse Server CPU/call: \
-             from a separate pass of {} consecutive calls per route.\n",
-            end_to_end.function_calls,
-            end_to_end.save_calls,
-            match end_to_end.save_object {
-                SaveObject::Small => "a small GameScore (score, playerName, cheatMode)",
-                SaveObject::TenK => "the 10 KB GameScore of part 1",
-            },
+             (`echo<Route>`, `GameScore<Route>`, `topScores<Route>`). Per route: {}, \
+             interleaved (every route once per cycle, in a shuffled order), after {} \
+             unmeasured calls of each kind. One kept-alive client connection, sequential \
+             calls; nothing pinned. Parse Server CPU/call: from a separate pass of {} \
+             consecutive calls per route.\n",
+            measured.join(", then "),
             end_to_end.warmup,
             end_to_end.cpu_calls,
         );

@@ -18,6 +18,12 @@
 //! `--function <name>` and `--class <name>` serve the same handlers under one more function
 //! name and class (the end-to-end part of `bench` gives each server names of its own).
 //!
+//! `--parse-url`, `--parse-app-id` and `--parse-master-key` name a Parse Server to call
+//! back: the server then also serves the cloud function `topScores` (or `--top-scores`
+//! <name>), which runs one query
+//! as its caller (`GameScore` with `score > 100`, highest first, 10 of them:
+//! `req.parse().as_caller()`) and answers the objects found.
+//!
 //! `--runtime current` (the default) runs Tokio's current-thread runtime, `--runtime multi`
 //! the multi-thread runtime with `--threads` workers (default 1): the benchmark gives each
 //! server one core. Prints `listening on <addr>` once it accepts calls; stops when killed.
@@ -27,7 +33,8 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use moralis_webhooks::{after_find, before_save, cloud_function, AfterFindRequest, Error};
-use moralis_webhooks::{FunctionRequest, Params, ParseObject, Server, TriggerRequest, Webhooks};
+use moralis_webhooks::{FunctionRequest, Params, ParseClient, ParseObject, Server};
+use moralis_webhooks::{TriggerRequest, Webhooks};
 use moralis_webhooks_bench::args::Args;
 use moralis_webhooks_bench::servers::Flavor;
 use serde::{Deserialize, Serialize};
@@ -44,6 +51,12 @@ GameScore afterFind
                        takes the object decoded into a struct of the fields it uses)
   --runtime <kind>     current (Tokio's current-thread runtime, the default) or multi
   --threads <n>        worker threads of the multi-thread runtime (default 1)
+  --parse-url <url>    a Parse Server to call back (with --parse-app-id and
+                       --parse-master-key): also serve `topScores`, one query as the caller
+  --parse-app-id <id>  its application id
+  --parse-master-key <key>
+                       its master key
+  --top-scores <name>  the name `topScores` is served under (default topScores)
 
 Prints `listening on <addr>` when ready. Warnings go to stderr (RUST_LOG, default warn).";
 
@@ -78,6 +91,19 @@ async fn review_typed(req: TriggerRequest<Score>) -> Result<Score, Error> {
     Ok(score)
 }
 
+/// The ten highest GameScores above 100, as the caller may read them (registered by
+/// `server` when a Parse Server is named).
+async fn top_scores(req: FunctionRequest) -> Result<Vec<ParseObject>, Error> {
+    req.parse()
+        .as_caller()
+        .query("GameScore")
+        .greater_than("score", 100)
+        .order("-score")
+        .limit(10)
+        .find::<ParseObject>()
+        .await
+}
+
 #[after_find("GameScore")]
 async fn let_through(_req: AfterFindRequest) -> Result<(), Error> {
     Ok(())
@@ -104,6 +130,10 @@ fn run() -> Result<(), String> {
             "before-save",
             "runtime",
             "threads",
+            "parse-url",
+            "parse-app-id",
+            "parse-master-key",
+            "top-scores",
         ],
     )?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -120,11 +150,23 @@ fn run() -> Result<(), String> {
         "typed" => true,
         other => return Err(format!("--before-save {other}: not object or typed")),
     };
-    let server = server(
+    let mut server = server(
         typed,
         args.get::<String>("function")?,
         args.get::<String>("class")?,
     );
+    if let Some(url) = args.get::<String>("parse-url")? {
+        let client = ParseClient::builder(url, args.require::<String>("parse-app-id")?)
+            .master_key(args.require::<String>("parse-master-key")?)
+            .build()
+            .map_err(|error| error.to_string())?;
+        server = server
+            .parse_client(client)
+            .webhooks(Webhooks::new().cloud_function(
+                args.get_or("top-scores", "topScores".to_owned())?,
+                top_scores,
+            ));
+    }
     let flavor: Flavor = args.get_or("runtime", Flavor::CurrentThread)?;
     let runtime = flavor.runtime(args.get_or("threads", 1)?)?;
     runtime.block_on(async move {

@@ -19,6 +19,13 @@
 //! `--function <name>` and `--class <name>` serve the hooks under another function name and
 //! class (the end-to-end part of `bench` gives each server names of its own).
 //!
+//! `--parse-url` and `--parse-app-id` name a Parse Server to call back: the server then also
+//! serves the cloud function `topScores` (or `--top-scores <name>`), the baseline of `ours`' handler of that name. It
+//! makes the same REST call as the caller (`GET <url>/classes/GameScore?where=
+//! {"score":{"$gt":100}}&order=-score&limit=10` with the application id, and the caller's
+//! session token and installation id when the call has them) through one kept-alive
+//! hyper-util client, and answers `{"success": <the results>}`.
+//!
 //! `--runtime current` (the default) runs Tokio's current-thread runtime, `--runtime multi`
 //! the multi-thread runtime with `--threads` workers (default 1), as `ours` does. Prints
 //! `listening on <addr>` once it accepts calls; stops when killed.
@@ -36,7 +43,9 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use moralis_webhooks_bench::args::Args;
 use moralis_webhooks_bench::servers::Flavor;
 use serde::Deserialize;
@@ -55,6 +64,12 @@ raw-hyper: the benchmark's handlers on hyper alone (no framework)
                        result as raw text)
   --runtime <kind>     current (Tokio's current-thread runtime, the default) or multi
   --threads <n>        worker threads of the multi-thread runtime (default 1)
+  --parse-url <url>    a Parse Server to call back (with --parse-app-id): also serve
+                       `topScores`, one query as the caller
+  --parse-app-id <id>  its application id
+  --parse-master-key <key>
+                       accepted and unused (the query runs as the caller)
+  --top-scores <name>  the name `topScores` is served under (default topScores)
 
 Prints `listening on <addr>` when ready.";
 
@@ -82,10 +97,18 @@ fn run() -> Result<(), String> {
             "after-find",
             "runtime",
             "threads",
+            "parse-url",
+            "parse-app-id",
+            "parse-master-key",
+            "top-scores",
         ],
     )?;
     let addr: SocketAddr = args.get_or("addr", SocketAddr::from(([127, 0, 0, 1], 0)))?;
     let class = args.get_or("class", "GameScore".to_owned())?;
+    let top_scores = format!(
+        "/functions/{}",
+        args.get_or("top-scores", "topScores".to_owned())?
+    );
     let routes = Arc::new(Routes {
         key: args.require::<String>("key")?,
         function: format!("/functions/{}", args.get_or("function", "echo".to_owned())?),
@@ -95,6 +118,11 @@ fn run() -> Result<(), String> {
             "value" => Results::Value,
             "rawvalue" => Results::RawValue,
             other => return Err(format!("--after-find {other}: not value or rawvalue")),
+        },
+        top_scores,
+        parse: match args.get::<String>("parse-url")? {
+            Some(url) => Some(Callback::new(&url, args.require("parse-app-id")?)?),
+            None => None,
         },
     });
     let flavor: Flavor = args.get_or("runtime", Flavor::CurrentThread)?;
@@ -136,6 +164,77 @@ struct Routes {
     before_save: String,
     after_find: String,
     results: Results,
+    /// The path of `topScores`.
+    top_scores: String,
+    /// The Parse Server `topScores` calls back, if any.
+    parse: Option<Callback>,
+}
+
+/// `topScores`' call to Parse Server: its URI, application id and kept-alive client.
+struct Callback {
+    uri: hyper::Uri,
+    app_id: HeaderValue,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Callback {
+    fn new(url: &str, app_id: String) -> Result<Callback, String> {
+        // where={"score":{"$gt":100}}&order=-score&limit=10, encoded.
+        let uri = format!(
+            "{}/classes/GameScore?where=%7B%22score%22%3A%7B%22%24gt%22%3A100%7D%7D\
+             &order=-score&limit=10",
+            url.trim_end_matches('/')
+        );
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Ok(Callback {
+            uri: uri
+                .parse()
+                .map_err(|error| format!("--parse-url {url}: {error}"))?,
+            app_id: HeaderValue::from_str(&app_id)
+                .map_err(|_| "--parse-app-id: not a header value".to_owned())?,
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        })
+    }
+
+    /// Runs the query as the caller of `call` (its session token and installation id);
+    /// the results, or why not.
+    async fn top_scores(&self, call: &Map<String, Value>) -> Result<Value, String> {
+        let mut request =
+            Request::get(self.uri.clone()).header("x-parse-application-id", self.app_id.clone());
+        if let Some(Value::String(token)) =
+            call.get("user").and_then(|user| user.get("sessionToken"))
+        {
+            request = request.header("x-parse-session-token", token.as_str());
+        }
+        if let Some(Value::String(id)) = call.get("installationId") {
+            request = request.header("x-parse-installation-id", id.as_str());
+        }
+        let request = request
+            .body(Full::new(Bytes::new()))
+            .map_err(|error| error.to_string())?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|error| format!("Parse Server: {error}"))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| format!("Parse Server: {error}"))?
+            .to_bytes();
+        let mut answer: Map<String, Value> = serde_json::from_slice(&body)
+            .map_err(|_| format!("Parse Server answered {status} with no JSON object"))?;
+        match answer.remove("results") {
+            Some(results) if status.is_success() => Ok(results),
+            _ => Err(format!(
+                "Parse Server answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            )),
+        }
+    }
 }
 
 /// How an afterFind call is read.
@@ -150,6 +249,7 @@ enum Results {
 /// The hooks.
 enum Hook {
     Echo,
+    TopScores,
     BeforeSave,
     AfterFind,
 }
@@ -167,6 +267,8 @@ async fn handle(
         Hook::BeforeSave
     } else if path == routes.after_find {
         Hook::AfterFind
+    } else if path == routes.top_scores && routes.parse.is_some() {
+        Hook::TopScores
     } else {
         return Ok(reply(StatusCode::NOT_FOUND, error("no such hook")));
     };
@@ -199,6 +301,19 @@ async fn handle(
             match checked {
                 Ok(checked) => checked.map(|()| b"{}".to_vec()),
                 Err(_) => return Ok(not_json()),
+            }
+        }
+        Hook::TopScores => {
+            let Ok(call) = serde_json::from_slice::<Map<String, Value>>(&body) else {
+                return Ok(not_json());
+            };
+            let parse = routes
+                .parse
+                .as_ref()
+                .expect("routed only with a Parse Server");
+            match parse.top_scores(&call).await {
+                Ok(results) => Ok(success(results, 4096)),
+                Err(message) => return Ok(reply(StatusCode::OK, error(&message))),
             }
         }
         Hook::Echo | Hook::BeforeSave => {
