@@ -92,7 +92,7 @@ impl ParseClient {
 
     /// The object of class `class_name` with id `object_id`, decoded as `T` (by default a
     /// [`ParseObject`]); a missing object fails with Parse's code 101.
-    pub async fn get<T: DeserializeOwned>(
+    pub async fn get<T: DeserializeOwned + 'static>(
         &self,
         class_name: &str,
         object_id: &str,

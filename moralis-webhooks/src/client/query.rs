@@ -505,7 +505,7 @@ impl Query {
     }
 
     /// Runs the query; the objects found, decoded as `T`.
-    pub async fn find<T: DeserializeOwned>(&self) -> Result<Vec<T>, Error> {
+    pub async fn find<T: DeserializeOwned + 'static>(&self) -> Result<Vec<T>, Error> {
         self.find_maps()
             .await?
             .into_iter()
@@ -514,7 +514,7 @@ impl Query {
     }
 
     /// The first object the query finds (with `limit` 1), if any.
-    pub async fn first<T: DeserializeOwned>(&self) -> Result<Option<T>, Error> {
+    pub async fn first<T: DeserializeOwned + 'static>(&self) -> Result<Option<T>, Error> {
         let query = self.clone().limit(1);
         let results = query.find_maps().await?;
         let first = results.into_iter().next();
@@ -525,7 +525,7 @@ impl Query {
 
     /// The object with id `object_id` (`GET /classes/<C>/<id>`; the query's `include` and
     /// `keys` apply, its constraints do not). A missing object fails with Parse's code 101.
-    pub async fn get<T: DeserializeOwned>(&self, object_id: &str) -> Result<T, Error> {
+    pub async fn get<T: DeserializeOwned + 'static>(&self, object_id: &str) -> Result<T, Error> {
         if let Some(error) = &self.error {
             return Err(Error::internal(error.clone()));
         }
@@ -570,7 +570,7 @@ impl Query {
     /// `objectId` until none is left (so not limited to Parse Server's 100 or 1,000 per
     /// request). A query with an `order`, `skip` or `limit` cannot be paged this way and
     /// fails.
-    pub async fn find_all<T: DeserializeOwned>(&self) -> Result<Vec<T>, Error> {
+    pub async fn find_all<T: DeserializeOwned + 'static>(&self) -> Result<Vec<T>, Error> {
         let mut all = Vec::new();
         self.each(|object| {
             all.push(object);
@@ -585,7 +585,7 @@ impl Query {
     /// error `f` returns.
     pub async fn each<T, F, Fut>(&self, mut f: F) -> Result<(), Error>
     where
-        T: DeserializeOwned,
+        T: DeserializeOwned + 'static,
         F: FnMut(T) -> Fut,
         Fut: Future<Output = Result<(), Error>>,
     {
@@ -622,14 +622,29 @@ impl Query {
 
 /// Decodes one result as `T`, after adding its `className`; an error names the class and
 /// the field.
-pub(crate) fn decode_result<T: DeserializeOwned>(
+///
+/// The answer was parsed once already: a [`ParseObject`](crate::ParseObject) is made of its
+/// values as they are, and other types decode from them directly; only to explain a
+/// failure (or for a type that must read JSON text, such as one holding a `ParseObject`)
+/// is the result written out and read again.
+pub(crate) fn decode_result<T: DeserializeOwned + 'static>(
     class_name: &str,
     mut map: Map<String, Value>,
 ) -> Result<T, Error> {
     if !map.contains_key("className") {
         map.insert("className".to_owned(), Value::from(class_name));
     }
-    let text = serde_json::to_string(&map).map_err(Error::internal)?;
+    if crate::typed::is_parse_object::<T>() {
+        let object = crate::ParseObject::from_map(map);
+        return Ok(
+            crate::typed::same_type(object).unwrap_or_else(|_| unreachable!("T is ParseObject"))
+        );
+    }
+    let value = Value::Object(map);
+    if let Ok(decoded) = T::deserialize(&value) {
+        return Ok(decoded);
+    }
+    let text = serde_json::to_string(&value).map_err(Error::internal)?;
     let mut deserializer = serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
