@@ -156,6 +156,8 @@ mod registry;
 mod reply;
 mod request;
 mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod typed;
 pub mod types;
 mod validators;
