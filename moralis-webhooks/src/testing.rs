@@ -60,7 +60,8 @@
 //! Only what the webhooks decide is modelled: there is no schema (a value of the wrong type
 //! is saved, where Parse Server would refuse it), no ACL or class-level permission check,
 //! no query, and a handler's calls back to Parse Server (through `req.parse()`) need a real
-//! one. Triggers no handler serves are skipped, as Parse Server skips unregistered ones.
+//! one. Operations are applied as the Parse SDKs and MongoDB do: on PostgreSQL an
+//! `AddUnique` result comes in the database's order (compare it as a set). Triggers no handler serves are skipped, as Parse Server skips unregistered ones.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -299,10 +300,7 @@ impl Call<'_> {
         mut data: Map<String, Value>,
     ) -> Outcome {
         let mut changed_by_trigger = Vec::new();
-        if self
-            .kit
-            .serves(&Hook::trigger(class, Trigger::BeforeSave))
-        {
+        if self.kit.serves(&Hook::trigger(class, Trigger::BeforeSave)) {
             let mut object = original.clone().unwrap_or_default();
             object.extend(data.clone());
             object.insert("className".into(), class.into());
@@ -335,10 +333,14 @@ impl Call<'_> {
         let mut stored = original.clone().unwrap_or_default();
         for (key, value) in &data {
             match ops::estimate(value, stored.get(key)) {
+                // A null is no value: the database drops the field.
+                Some(None | Some(Value::Null)) => {
+                    stored.remove(key);
+                }
                 Some(Some(value)) => {
                     stored.insert(key.clone(), value);
                 }
-                Some(None) => {
+                None if value.is_null() => {
                     stored.remove(key);
                 }
                 None => {
@@ -385,7 +387,8 @@ impl Call<'_> {
                 .call_hook(&Hook::trigger(class, Trigger::AfterSave), body)
                 .await
             {
-                Reply::Error(error) => return Outcome::failed(Some(stored), error),
+                // Parse Server logs an afterSave's error and answers as if there were none.
+                Reply::Error(_) => {}
                 // Parse Server answers with the saved object, less what the client knows.
                 _ => {
                     response = response_with_data(
@@ -579,8 +582,8 @@ impl Outcome {
     /// applied).
     ///
     /// `None` when a save was refused (by beforeSave), the object was deleted, or the
-    /// call was a function. A delete refused by beforeDelete leaves the object as it was;
-    /// a save whose afterSave fails is stored all the same (the client gets the error).
+    /// call was a function. A delete refused by beforeDelete leaves the object as it was.
+    /// A field set to `null` is not stored, as a read from Parse Server shows it.
     pub fn stored(&self) -> Option<Map<String, Value>> {
         self.stored.clone()
     }
