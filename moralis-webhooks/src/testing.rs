@@ -64,6 +64,7 @@
 //! `AddUnique` result comes in the database's order (compare it as a set). Triggers no handler serves are skipped, as Parse Server skips unregistered ones.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
@@ -171,6 +172,7 @@ impl TestKit {
             master: false,
             context: Map::new(),
             installation_id: None,
+            sent: Mutex::new(Vec::new()),
         }
     }
 
@@ -229,6 +231,8 @@ pub struct Call<'a> {
     master: bool,
     context: Map<String, Value>,
     installation_id: Option<String>,
+    /// The webhook calls made so far, for [`Outcome::calls`].
+    sent: Mutex<Vec<(Hook, Value)>>,
 }
 
 impl Call<'_> {
@@ -263,8 +267,18 @@ impl Call<'_> {
     }
 
     /// Plays the request: the webhook calls Parse Server would make, in its order, and
-    /// what it would do with their replies.
+    /// what it would do with their replies. Runs on a Tokio runtime with timers (as
+    /// `#[tokio::test]` gives), which the handler timeout needs.
     pub async fn send(self) -> Outcome {
+        let mut outcome = self.play().await;
+        outcome.calls = self
+            .sent
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        outcome
+    }
+
+    async fn play(&self) -> Outcome {
         match &self.action {
             Action::Create { class, fields } => {
                 let fields = object_of(fields);
@@ -401,11 +415,7 @@ impl Call<'_> {
                 }
             }
         }
-        Outcome {
-            stored: Some(stored),
-            response: Value::Object(response),
-            error: None,
-        }
+        Outcome::new(Some(stored), Value::Object(response))
     }
 
     async fn delete(&self, class: &str, mut object: Map<String, Value>) -> Outcome {
@@ -429,11 +439,7 @@ impl Call<'_> {
                 }
             }
         }
-        Outcome {
-            stored: None,
-            response: json!({}),
-            error: None,
-        }
+        Outcome::new(None, json!({}))
     }
 
     async fn run(&self, function: &str, params: &Value) -> Outcome {
@@ -446,16 +452,8 @@ impl Call<'_> {
         body.insert("params".into(), function_params(params));
         match self.call_hook(&hook, body).await {
             Reply::Error(error) => Outcome::failed(None, error),
-            Reply::Success(result) => Outcome {
-                stored: None,
-                response: json!({ "result": result }),
-                error: None,
-            },
-            Reply::Nothing => Outcome {
-                stored: None,
-                response: json!({}),
-                error: None,
-            },
+            Reply::Success(result) => Outcome::new(None, json!({ "result": result })),
+            Reply::Nothing => Outcome::new(None, json!({})),
         }
     }
 
@@ -515,11 +513,16 @@ impl Call<'_> {
 
     /// Sends one webhook call through the app and reads its reply as Parse Server does.
     async fn call_hook(&self, hook: &Hook, body: Map<String, Value>) -> Reply {
+        let body = Value::Object(body);
         let request = http::Request::post(hook.path())
             .header(crate::dispatch::WEBHOOK_KEY_HEADER, KEY)
             .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Bytes::from(Value::Object(body).to_string()))
+            .body(Bytes::from(body.to_string()))
             .expect("a valid request");
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((hook.clone(), body));
         let response = self.kit.app.handle(request).await;
         let text = String::from_utf8_lossy(response.body()).into_owned();
         if !response.status().is_success() {
@@ -566,15 +569,32 @@ pub struct Outcome {
     stored: Option<Map<String, Value>>,
     response: Value,
     error: Option<(i64, String)>,
+    calls: Vec<(Hook, Value)>,
 }
 
 impl Outcome {
+    fn new(stored: Option<Map<String, Value>>, response: Value) -> Outcome {
+        Outcome {
+            stored,
+            response,
+            error: None,
+            calls: Vec::new(),
+        }
+    }
+
     fn failed(stored: Option<Map<String, Value>>, message: String) -> Outcome {
         Outcome {
             stored,
             response: json!({"code": SCRIPT_FAILED, "error": message}),
             error: Some((SCRIPT_FAILED, message)),
+            calls: Vec::new(),
         }
+    }
+
+    /// The webhook calls Parse Server would have made, in order: each hook with the body
+    /// sent to it (what the handler received). A trigger no handler serves is not called.
+    pub fn calls(&self) -> &[(Hook, Value)] {
+        &self.calls
     }
 
     /// The object as the database holds it afterwards, in REST JSON as a read with the
@@ -700,5 +720,182 @@ fn function_params(params: &Value) -> Value {
             ),
         },
         _ => params.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FunctionRequest, TriggerRequest};
+
+    /// The body of a fixture (recorded from Parse Server 9.10.0), without its `headers`
+    /// and `log`, which the kit only imitates.
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let fixture: Value = serde_json::from_str(&text).unwrap();
+        comparable(&fixture["body"], false)
+    }
+
+    /// `body` without `headers` and `log`; with `invented`, without the object's id and
+    /// timestamps either.
+    fn comparable(body: &Value, invented: bool) -> Value {
+        let mut body = body.clone();
+        let map = body.as_object_mut().unwrap();
+        map.remove("headers");
+        map.remove("log");
+        if invented {
+            if let Some(object) = map.get_mut("object").and_then(Value::as_object_mut) {
+                for key in ["objectId", "createdAt", "updatedAt"] {
+                    object.remove(key);
+                }
+            }
+        }
+        body
+    }
+
+    fn kit() -> TestKit {
+        async fn ok(_: TriggerRequest) {}
+        async fn hello(_: FunctionRequest) -> Result<&'static str, crate::Error> {
+            Ok("ok")
+        }
+        TestKit::new(
+            Webhooks::new()
+                .before_save("GameScore", ok)
+                .after_save("GameScore", ok)
+                .before_delete("GameScore", ok)
+                .after_delete("GameScore", ok)
+                .cloud_function("hello", hello),
+        )
+    }
+
+    fn without_class(value: &Value) -> Value {
+        let mut value = value.clone();
+        value.as_object_mut().unwrap().remove("className");
+        value
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn trigger_bodies_are_parse_servers() {
+        let kit = kit();
+        let fields = json!({"score": 1337, "playerName": "Sean Plott", "cheatMode": false});
+        let created = block_on(kit.create("GameScore", fields).send());
+        assert_eq!(
+            comparable(&created.calls()[0].1, true),
+            comparable(&fixture("beforeSave_create"), true)
+        );
+        assert_eq!(
+            comparable(&created.calls()[1].1, true),
+            comparable(&fixture("afterSave_create"), true)
+        );
+
+        let before = fixture("beforeSave_update");
+        let original = without_class(&before["original"]);
+        let changes = json!({"score": 1338, "extra": "new field"});
+        let updated = block_on(kit.update("GameScore", original, changes).send());
+        assert_eq!(comparable(&updated.calls()[0].1, false), before);
+        let mut after = fixture("afterSave_update");
+        after["object"]["updatedAt"] = updated.calls()[1].1["object"]["updatedAt"].clone();
+        assert_eq!(comparable(&updated.calls()[1].1, false), after);
+
+        let before = fixture("beforeSave_update_increment_user");
+        let original = without_class(&before["original"]);
+        let changes = json!({"score": {"__op": "Increment", "amount": 5}});
+        let updated = block_on(
+            kit.update("GameScore", original, changes)
+                .as_user(before["user"].clone())
+                .installation_id("inst-0002")
+                .send(),
+        );
+        assert_eq!(comparable(&updated.calls()[0].1, false), before);
+        let mut after = fixture("afterSave_update_increment_user");
+        after["object"]["updatedAt"] = updated.calls()[1].1["object"]["updatedAt"].clone();
+        assert_eq!(comparable(&updated.calls()[1].1, false), after);
+
+        let fields = json!({"score": 1, "playerName": "master"});
+        let created = block_on(kit.create("GameScore", fields).as_master().send());
+        assert_eq!(
+            comparable(&created.calls()[0].1, true),
+            comparable(&fixture("beforeSave_create_master"), true)
+        );
+        assert_eq!(
+            comparable(&created.calls()[1].1, true),
+            comparable(&fixture("afterSave_create_master"), true)
+        );
+
+        let before = fixture("beforeDelete");
+        let object = without_class(&before["object"]);
+        let deleted = block_on(
+            kit.delete("GameScore", object)
+                .as_user(before["user"].clone())
+                .send(),
+        );
+        assert_eq!(comparable(&deleted.calls()[0].1, false), before);
+        assert_eq!(
+            comparable(&deleted.calls()[1].1, false),
+            fixture("afterDelete")
+        );
+        assert_eq!(deleted.stored(), None);
+        assert_eq!(deleted.response(), &json!({}));
+    }
+
+    #[test]
+    fn function_bodies_are_parse_servers() {
+        let kit = kit();
+        let params = json!({"name": "world", "n": 3, "nested": {"a": [1, 2, {"b": true}]},
+            "when": {"__type": "Date", "iso": "2024-01-02T03:04:05.678Z"},
+            "ptr": {"__type": "Pointer", "className": "GameScore", "objectId": "abc123"}});
+        let user = fixture("function_hello_user")["user"].clone();
+        let calls = [
+            ("function_hello_no_user", kit.run("hello", params.clone())),
+            (
+                "function_hello_user",
+                kit.run("hello", params.clone()).as_user(user),
+            ),
+            (
+                "function_hello_master",
+                kit.run("hello", params.clone()).as_master(),
+            ),
+            (
+                "function_hello_installation",
+                kit.run("hello", params.clone())
+                    .installation_id("inst-0001"),
+            ),
+            (
+                "function_hello_context",
+                kit.run("hello", params.clone())
+                    .context(json!({"ctxKey": "ctxVal"})),
+            ),
+        ];
+        for (name, call) in calls {
+            let outcome = block_on(call.send());
+            assert_eq!(
+                comparable(&outcome.calls()[0].1, false),
+                fixture(name),
+                "{name}"
+            );
+            assert_eq!(outcome.response(), &json!({"result": "ok"}), "{name}");
+        }
+    }
+
+    #[test]
+    fn unserved_hooks_are_not_called() {
+        let kit = TestKit::new(Webhooks::new());
+        let created = block_on(kit.create("GameScore", json!({"a": 1})).send());
+        assert!(created.calls().is_empty());
+        assert_eq!(created.stored().unwrap()["a"], json!(1));
+        let run = block_on(kit.run("nope", json!({})).send());
+        assert_eq!(
+            run.error(),
+            Some((141, "Invalid function: \"nope\"".to_owned()))
+        );
     }
 }
