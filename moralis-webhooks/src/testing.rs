@@ -60,8 +60,11 @@
 //! Only what the webhooks decide is modelled: there is no schema (a value of the wrong type
 //! is saved, where Parse Server would refuse it), no ACL or class-level permission check,
 //! no query, and a handler's calls back to Parse Server (through `req.parse()`) need a real
-//! one. Operations are applied as the Parse SDKs and MongoDB do: on PostgreSQL an
-//! `AddUnique` result comes in the database's order (compare it as a set). Triggers no handler serves are skipped, as Parse Server skips unregistered ones.
+//! one; a read from Parse Server shows every relation field of the class's schema (as
+//! `{"__type": "Relation", ...}`), even on an object that never had one, where the kit
+//! shows those the object's own saves added. Operations are applied as the Parse SDKs and
+//! MongoDB do: on PostgreSQL an `AddUnique` result comes in the database's order (compare
+//! it as a set). Triggers no handler serves are skipped, as Parse Server skips unregistered ones.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};

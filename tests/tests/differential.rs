@@ -9,8 +9,8 @@ mod common;
 use std::sync::OnceLock;
 
 use moralis_webhooks::testing::{Outcome, TestKit};
-use moralis_webhooks::types::Pointer;
-use moralis_webhooks::{Error, FunctionRequest, TriggerRequest, Webhooks};
+use moralis_webhooks::types::{AddRelation, AddUnique, Delete, Increment, Pointer};
+use moralis_webhooks::{Error, FunctionRequest, ParseObject, TriggerRequest, Webhooks};
 use moralis_webhooks_conformance::ParseServer;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -37,6 +37,8 @@ const CLASSES: &[&str] = &[
     "DxAfterDeleteFail",
     "DxMaster",
     "DxItem",
+    "DxHandlerOps",
+    "DxHandlerOverOps",
 ];
 
 fn parse() -> &'static ParseServer {
@@ -50,6 +52,21 @@ struct Score {
     score: i64,
     player_name: String,
     reviewed: Option<bool>,
+}
+
+/// Sets operations of its own: an Increment, an AddUnique, a Delete of `gone` and an
+/// AddRelation of the `DxItem` whose id is in `item`.
+async fn handler_ops(req: TriggerRequest) -> Result<ParseObject, Error> {
+    let mut object = req.object;
+    object.set("visits", Increment::new(1));
+    object.set("labels", AddUnique::new(["x"]));
+    if object.contains_key("gone") {
+        object.set("gone", Delete);
+    }
+    if let Some(item) = object.get::<Option<String>>("item")? {
+        object.set("items", AddRelation::new([Pointer::new("DxItem", item)]));
+    }
+    Ok(object)
 }
 
 /// The handlers, built once for the kit and once for the real server.
@@ -137,6 +154,8 @@ fn webhooks() -> Webhooks {
             object.set("context", Value::Object(req.context.clone()));
             Ok::<_, Error>(object)
         })
+        .before_save("DxHandlerOps", handler_ops)
+        .before_save("DxHandlerOverOps", handler_ops)
         .cloud_function("dxValue", |_: FunctionRequest| async {
             Ok::<_, Error>(json!({"a": 1, "list": [1, "two", {"three": 3.5}]}))
         })
@@ -405,6 +424,32 @@ fn scenarios(item: &str) -> Vec<Scenario> {
             all.push(update);
         }
     }
+    // Operations the handler sets itself.
+    all.push(scenario(
+        "handler ops on create",
+        "DxHandlerOps",
+        Create(with(json!({"gone": 1, "item": item}))),
+    ));
+    let mut update = scenario(
+        "handler ops on update",
+        "DxHandlerOps",
+        Update(
+            with(json!({"visits": 4, "labels": ["y"], "gone": "x"})),
+            json!({"score": 2, "item": item}),
+        ),
+    );
+    update.unordered = true;
+    all.push(update);
+    // A class of its own: a read from Parse Server shows every relation field of the
+    // class's schema, even on an object that never had one; the kit knows no schema.
+    all.push(scenario(
+        "handler ops over the client's ops",
+        "DxHandlerOverOps",
+        Update(
+            with(json!({"visits": 4, "labels": ["x"]})),
+            json!({"visits": inc(10), "labels": {"__op": "Add", "objects": ["z"]}}),
+        ),
+    ));
     // Callers.
     for (caller, label) in [(Caller::User, "user"), (Caller::Master, "master")] {
         let mut create = scenario(&format!("create as {label}"), "DxMaster", Create(alice()));
