@@ -626,11 +626,15 @@ impl Outcome {
     }
 }
 
+/// The fields of a JSON object given to the kit (anything else is no fields), without a
+/// `className`, which the kit adds where Parse Server sends it.
 fn object_of(value: &Value) -> Map<String, Value> {
-    match value {
+    let mut map = match value {
         Value::Object(map) => map.clone(),
         _ => Map::new(),
-    }
+    };
+    map.remove("className");
+    map
 }
 
 fn with_class(object: &Map<String, Value>, class: &str) -> Value {
