@@ -47,7 +47,8 @@
 //! |---|---|---|---|
 //! | `#[cloud_function("name")]` | [`FunctionRequest`], or `FunctionRequest<P>` with typed params | `Result<T, E>`, `T: Serialize` | 141 and the message |
 //! | `#[before_save("Class")]` | [`TriggerRequest`] | `Result<ParseObject, E>` (changed object) or `Result<(), E>` | 141; nothing saved |
-//! | `#[after_save("Class")]`, `#[after_delete("Class")]` | [`TriggerRequest`] | `Result<(), E>` or `()` | 141, although the write happened |
+//! | `#[after_save("Class")]` | [`TriggerRequest`] | `Result<(), E>` or `()` | nothing: Parse Server logs the error and the save succeeds |
+//! | `#[after_delete("Class")]` | [`TriggerRequest`] | `Result<(), E>` or `()` | 141, although the object is deleted |
 //! | `#[before_delete("Class")]` | [`TriggerRequest`] | `Result<(), E>` or `()` | 141; nothing deleted |
 //! | `#[before_find("Class")]` | [`FindRequest`] | `Result<(), E>` or `()` | 141; the find, get or count is refused |
 //! | `#[after_find("Class")]` | [`AfterFindRequest`] | `Result<(), E>` or `()` | 141; the results are withheld |
@@ -158,6 +159,8 @@ mod registry;
 mod reply;
 mod request;
 mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod typed;
 pub mod types;
 mod validators;
