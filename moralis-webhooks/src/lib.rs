@@ -131,6 +131,16 @@
 //! and lets calls in flight finish. Several webhook keys can be accepted at once, to rotate
 //! the key. See [`Server`] for the settings.
 //!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `macros` | yes | the attributes (`#[cloud_function]`, ...) |
+//! | `tower` | no | [`App`] as a `tower::Service`, to mount it in axum or any tower stack |
+//! | `metrics` | no | `GET /metrics` in the Prometheus text format |
+//! | `testing` | no | [`testing`]: a kit that plays Parse Server around the handlers, for tests |
+//! | `chrono`, `time` | no | conversions of [`types::Date`] to those crates' date-times |
+//!
 //! # Logging
 //!
 //! The crate logs through [`tracing`](https://docs.rs/tracing): the address and every hook
