@@ -19,9 +19,8 @@
 //! name and class (the end-to-end part of `bench` gives each server names of its own).
 //!
 //! `--parse-url`, `--parse-app-id` and `--parse-master-key` name a Parse Server to call
-//! back: the server then also serves the cloud function `topScores` (or `--top-scores`
-//! <name>), which runs one query
-//! as its caller (`GameScore` with `score > 100`, highest first, 10 of them:
+//! back: the server then also serves the cloud function `topScores` (or the name given with
+//! `--top-scores <name>`), which runs one query as its caller (`GameScore` with `score > 100`, highest first, 10 of them:
 //! `req.parse().as_caller()`) and answers the objects found.
 //!
 //! `--runtime current` (the default) runs Tokio's current-thread runtime, `--runtime multi`
