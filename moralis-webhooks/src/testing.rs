@@ -35,7 +35,7 @@
 //! assert_eq!(refused.error(), Some((141, "score must not be negative".to_owned())));
 //! assert_eq!(
 //!     refused.response(),
-//!     &json!({"code": 141, "error": "score must not be negative"})
+//!     json!({"code": 141, "error": "score must not be negative"})
 //! );
 //!
 //! let original = json!({"objectId": "abc", "score": 3, "reviewed": true});
@@ -615,8 +615,8 @@ impl Outcome {
     /// `{"objectId", "createdAt", ...}` for a create, `{"updatedAt", ...}` for an update
     /// (plus what Parse Server adds: the results of operations, fields the beforeSave
     /// changed), `{}` for a delete, `{"code": 141, "error": ...}` for an error.
-    pub fn response(&self) -> &Value {
-        &self.response
+    pub fn response(&self) -> Value {
+        self.response.clone()
     }
 
     /// The client's error code and message: 141 (`SCRIPT_FAILED`) for every webhook
@@ -851,7 +851,7 @@ mod tests {
             fixture("afterDelete")
         );
         assert_eq!(deleted.stored(), None);
-        assert_eq!(deleted.response(), &json!({}));
+        assert_eq!(deleted.response(), json!({}));
     }
 
     #[test]
@@ -889,7 +889,7 @@ mod tests {
                 fixture(name),
                 "{name}"
             );
-            assert_eq!(outcome.response(), &json!({"result": "ok"}), "{name}");
+            assert_eq!(outcome.response(), json!({"result": "ok"}), "{name}");
         }
     }
 

@@ -509,7 +509,7 @@ fn without_ids(value: &Value) -> Value {
 fn seen_by_kit(outcome: &Outcome) -> Seen {
     Seen {
         stored: outcome.stored().map(|map| without_ids(&Value::Object(map))),
-        response: without_ids(outcome.response()),
+        response: without_ids(&outcome.response()),
         error: outcome.error(),
     }
 }
