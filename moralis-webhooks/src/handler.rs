@@ -259,9 +259,10 @@ impl Erased {
                         Ok(decoded) => decoded,
                         Err(outcome) => return outcome,
                     };
-                    let context = invocation.context.clone();
-                    let settings = Arc::clone(&invocation.settings);
-                    drop(invocation);
+                    // The body is no longer needed: let it go before the handler runs.
+                    let Invocation {
+                        context, settings, ..
+                    } = invocation;
                     crate::validators::Caller::set_parse(&mut request, context.parse.clone());
                     if settings.validates() {
                         let pending = crate::validators::validate(&settings, &request);
