@@ -324,9 +324,42 @@ fn is_serde_json<S>() -> bool {
     std::any::type_name::<S>().contains("serde_json::")
 }
 
+/// The text of an unsplit object with `"className": class_name` added, unless the text may
+/// hold a `className` of its own (it holds the word, or an escape that could spell it).
+fn with_class_name(text: &str, class_name: &str) -> Option<String> {
+    if text.contains("className") || text.contains("\\u") {
+        return None;
+    }
+    let inner = text.strip_prefix('{')?.strip_suffix('}')?;
+    let class_name = serde_json::to_string(class_name).ok()?;
+    let mut spliced = String::with_capacity(text.len() + class_name.len() + 14);
+    spliced.push('{');
+    if !inner.trim().is_empty() {
+        spliced.push_str(inner);
+        spliced.push(',');
+    }
+    spliced.push_str("\"className\":");
+    spliced.push_str(&class_name);
+    spliced.push('}');
+    Some(spliced)
+}
+
 impl Serialize for Fields {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let as_text = is_serde_json::<S>();
+        // An object never split is written as the text it came as.
+        if let (true, None, Some((text, class_name))) = (as_text, self.split.get(), &self.unsplit) {
+            match class_name {
+                None => return text.serialize(serializer),
+                Some(class_name) => {
+                    if let Some(spliced) = with_class_name(text.get(), class_name) {
+                        if let Ok(raw) = RawValue::from_string(spliced) {
+                            return raw.serialize(serializer);
+                        }
+                    }
+                }
+            }
+        }
         let mut map = serializer.serialize_map(Some(self.len()))?;
         for (key, field) in self.entries() {
             match (&field.raw, as_text) {
@@ -416,6 +449,45 @@ mod tests {
         );
         let own_class = Fields::unsplit(raw(r#"{"className":"Other"}"#), Some("GameScore"));
         assert_eq!(own_class.get("className").unwrap().value(), &json!("Other"));
+    }
+
+    /// An object never split is written as its text, its class added at the end; one that
+    /// may name a class of its own, or was split, is written field by field, to the same
+    /// JSON.
+    #[test]
+    fn unsplit_objects_are_written_as_their_text() {
+        let text = r#"{"objectId":"a", "n":[1, 2]}"#;
+        let lazy = Fields::unsplit(raw(text), Some("Game\"Score"));
+        assert_eq!(
+            serde_json::to_string(&lazy).unwrap(),
+            r#"{"objectId":"a", "n":[1, 2],"className":"Game\"Score"}"#
+        );
+        assert!(lazy.split.get().is_none(), "written without being split");
+        let empty = Fields::unsplit(raw("{ }"), Some("GameScore"));
+        assert_eq!(
+            serde_json::to_string(&empty).unwrap(),
+            r#"{"className":"GameScore"}"#
+        );
+        let classless = Fields::unsplit(raw(text), None);
+        assert_eq!(serde_json::to_string(&classless).unwrap(), text);
+        for text in [
+            r#"{"className":"Other","n":1}"#,
+            r#"{"\u0063lassName":"Other","n":1}"#,
+            r#"{"ref":{"className":"R"},"n":1}"#,
+        ] {
+            let lazy = Fields::unsplit(raw(text), Some("GameScore"));
+            let mut expected: Map<String, Value> = serde_json::from_str(text).unwrap();
+            expected.entry("className").or_insert(json!("GameScore"));
+            let written: Value =
+                serde_json::from_str(&serde_json::to_string(&lazy).unwrap()).unwrap();
+            assert_eq!(written, Value::Object(expected), "{text}");
+        }
+        let read = Fields::unsplit(raw(text), Some("GameScore"));
+        assert_eq!(read.get("n").unwrap().value(), &json!([1, 2]));
+        assert_eq!(
+            serde_json::to_string(&read).unwrap(),
+            r#"{"objectId":"a","n":[1, 2],"className":"GameScore"}"#
+        );
     }
 
     fn fields(text: &str) -> Fields {
