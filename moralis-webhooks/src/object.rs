@@ -148,6 +148,11 @@ impl ParseObject {
         ParseObject::with_fields(Fields::from_map(fields), false)
     }
 
+    /// An object Parse Server answered a query with.
+    pub(crate) fn fetched(fields: Fields) -> Self {
+        ParseObject::with_fields(fields, false)
+    }
+
     /// The object of a webhook request, as received.
     pub(crate) fn received(fields: Fields) -> Self {
         ParseObject::with_fields(fields, true)

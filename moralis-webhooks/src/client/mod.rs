@@ -530,9 +530,16 @@ impl ParseClient {
 
     /// The headers of a request: application id, client key, exactly one of master key and
     /// session token (or neither), installation id, and the cloud context on writes.
+    #[cfg(test)]
     pub(crate) fn headers(&self, access: Access) -> Result<HeaderMap, Error> {
-        let shared = &self.shared;
         let mut headers = HeaderMap::new();
+        self.put_headers(access, &mut headers)?;
+        Ok(headers)
+    }
+
+    /// Puts the headers of a request with this client's authentication into `headers`.
+    fn put_headers(&self, access: Access, headers: &mut HeaderMap) -> Result<(), Error> {
+        let shared = &self.shared;
         let mut put = |name: &'static str, value: &str, what: &str| {
             let value = HeaderValue::from_str(value).map_err(|_| {
                 Error::internal(format!(
@@ -571,12 +578,11 @@ impl ParseClient {
         if let (Some(context), Access::Write) = (&self.context, access) {
             put("x-parse-cloud-context", context, "cloud context")?;
         }
-        Ok(headers)
+        Ok(())
     }
 
     /// Sends a request to `path` below the server URL and returns the answer's JSON, or
-    /// Parse's error. A GET that meets a kept-alive connection Parse Server has just closed
-    /// is sent once more on a new one.
+    /// Parse's error.
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -584,91 +590,97 @@ impl ParseClient {
         body: Body,
         access: Access,
     ) -> Result<Value, Error> {
+        let answer = self.send_raw(method.clone(), path, body, access).await?;
+        self.answer_json(&answer, &method, path)
+    }
+
+    /// Sends a request to `path` below the server URL and returns the body of a successful
+    /// answer as it came, or Parse's error. A GET that meets a kept-alive connection Parse
+    /// Server has just closed is sent once more on a new one. The whole exchange, answer
+    /// included, has one deadline: the client's timeout.
+    pub(crate) async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        access: Access,
+    ) -> Result<Bytes, Error> {
         if !self.shared.configured {
             return Err(Error::internal(NOT_CONFIGURED));
         }
-        let headers = self.headers(access)?;
         let shared = &self.shared;
         let (bytes, content_type) = match body {
             Body::None => (Bytes::new(), None),
             Body::Json(value) => (
                 Bytes::from(serde_json::to_vec(&value).map_err(Error::internal)?),
-                Some("application/json".to_owned()),
+                Some(HeaderValue::from_static("application/json")),
             ),
             Body::Raw {
                 bytes,
                 content_type,
-            } => (bytes, Some(content_type)),
+            } => {
+                let value = HeaderValue::from_str(&content_type).map_err(|_| {
+                    Error::internal(format!("invalid content type `{content_type}`"))
+                })?;
+                (bytes, Some(value))
+            }
         };
-        let uri = format!("{}{path}", shared.server_url);
-        let what = || {
-            format!(
-                "{method} {}",
-                shared.server_url.clone() + without_query(path)
-            )
-        };
-        let timed_out = || {
-            Error::internal(format!(
-                "Parse Server did not answer {} within {:?}",
-                what(),
-                shared.timeout
-            ))
-        };
-        let mut attempts = 0;
-        let response = loop {
-            attempts += 1;
-            let mut request = Request::builder().method(method.clone()).uri(&uri);
-            if let Some(map) = request.headers_mut() {
-                map.extend(headers.clone());
+        let what = || what(&method, &shared.server_url, path);
+        let uri = http::Uri::try_from(format!("{}{path}", shared.server_url))
+            .map_err(|e| Error::internal(format!("cannot make {}: {e}", what())))?;
+        let exchange = async {
+            let mut attempts = 0;
+            let response = loop {
+                attempts += 1;
+                let mut request = Request::new(Full::new(bytes.clone()));
+                *request.method_mut() = method.clone();
+                *request.uri_mut() = uri.clone();
+                let headers = request.headers_mut();
+                self.put_headers(access, headers)?;
                 if let Some(content_type) = &content_type {
-                    let value = HeaderValue::from_str(content_type).map_err(|_| {
-                        Error::internal(format!("invalid content type `{content_type}`"))
-                    })?;
-                    map.insert(CONTENT_TYPE, value);
+                    headers.insert(CONTENT_TYPE, content_type.clone());
                 }
-            }
-            let request = request
-                .body(Full::new(bytes.clone()))
-                .map_err(|e| Error::internal(format!("cannot make {}: {e}", what())))?;
-            match tokio::time::timeout(shared.timeout, shared.http.request(request)).await {
-                Err(_) => return Err(timed_out()),
-                Ok(Err(error))
-                    if attempts < 2
-                        && method == Method::GET
-                        && (closed_before_answer(&error) || reset(&error)) =>
-                {
-                    continue
+                match shared.http.request(request).await {
+                    Err(error)
+                        if attempts < 2
+                            && method == Method::GET
+                            && (closed_before_answer(&error) || reset(&error)) =>
+                    {
+                        continue
+                    }
+                    Err(error) => {
+                        return Err(Error::internal(format!(
+                            "cannot reach Parse Server ({}): {}",
+                            what(),
+                            error_chain(&error)
+                        )))
+                    }
+                    Ok(response) => break response,
                 }
-                Ok(Err(error)) => {
-                    return Err(Error::internal(format!(
-                        "cannot reach Parse Server ({}): {}",
-                        what(),
-                        error_chain(&error)
-                    )))
-                }
-                Ok(Ok(response)) => break response,
-            }
-        };
-        let status = response.status();
-        let body = tokio::time::timeout(shared.timeout, response.into_body().collect())
-            .await
-            .map_err(|_| timed_out())?
-            .map_err(|e| Error::internal(format!("reading the answer to {}: {e}", what())))?
-            .to_bytes();
-        let value: Option<Value> = serde_json::from_slice(&body).ok();
-        if status.is_success() {
-            return match value {
-                Some(value) => Ok(value),
-                None if body.is_empty() => Ok(Value::Null),
-                None => Err(Error::internal(format!(
-                    "Parse Server answered {} with a body that is not JSON: {}",
-                    what(),
-                    excerpt(&String::from_utf8_lossy(&body))
-                ))),
             };
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| Error::internal(format!("reading the answer to {}: {e}", what())))?
+                .to_bytes();
+            Ok((status, body))
+        };
+        let (status, body) = tokio::time::timeout(shared.timeout, exchange)
+            .await
+            .map_err(|_| {
+                Error::internal(format!(
+                    "Parse Server did not answer {} within {:?}",
+                    what(),
+                    shared.timeout
+                ))
+            })??;
+        if status.is_success() {
+            return Ok(body);
         }
-        let value =
-            value.unwrap_or_else(|| Value::String(excerpt(&String::from_utf8_lossy(&body))));
+        let value = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(excerpt(&String::from_utf8_lossy(&body))));
         Err(parse_error(status, &value).unwrap_or_else(|| {
             Error::internal(format!(
                 "Parse Server answered {status} to {}: {}",
@@ -683,6 +695,42 @@ impl ParseClient {
             ))
         }))
     }
+}
+
+impl ParseClient {
+    /// The JSON of a successful answer to `method` on `path` (`null` for an empty one).
+    pub(crate) fn answer_json(
+        &self,
+        answer: &[u8],
+        method: &Method,
+        path: &str,
+    ) -> Result<Value, Error> {
+        answer_json(answer, method, &self.shared.server_url, path)
+    }
+}
+
+/// `METHOD <url>` of a request, without its query string, for messages.
+fn what(method: &Method, server_url: &str, path: &str) -> String {
+    format!("{method} {server_url}{}", without_query(path))
+}
+
+/// The JSON of a successful answer (`null` for an empty one).
+fn answer_json(
+    answer: &[u8],
+    method: &Method,
+    server_url: &str,
+    path: &str,
+) -> Result<Value, Error> {
+    if answer.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(answer).map_err(|_| {
+        Error::internal(format!(
+            "Parse Server answered {} with a body that is not JSON: {}",
+            what(method, server_url, path),
+            excerpt(&String::from_utf8_lossy(answer))
+        ))
+    })
 }
 
 /// The error Parse Server answered, when it carries a code: `{"code": n, "error": "..."}`.
@@ -739,7 +787,14 @@ pub(crate) fn segment(what: &str, name: &str) -> Result<String, Error> {
 
 /// A value percent-encoded for a query string.
 pub(crate) fn query_value(value: &str) -> String {
-    utf8_percent_encode(value, QUERY_VALUE).to_string()
+    let mut encoded = String::with_capacity(value.len());
+    push_query_value(&mut encoded, value);
+    encoded
+}
+
+/// Appends `value`, percent-encoded for a query string, to `out`.
+pub(crate) fn push_query_value(out: &mut String, value: &str) {
+    out.extend(utf8_percent_encode(value, QUERY_VALUE));
 }
 
 /// JSON text with every non-ASCII character written as a `\u` escape, so that it fits in an

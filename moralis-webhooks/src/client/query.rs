@@ -5,10 +5,12 @@ use std::future::Future;
 
 use http::Method;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
-use super::{query_value, segment, unexpected, Access, Body, ParseClient};
+use super::{push_query_value, query_value, segment, unexpected, Access, Body, ParseClient};
+use crate::fields::Fields;
 use crate::types::{GeoPoint, Pointer};
 use crate::Error;
 
@@ -410,34 +412,34 @@ impl Query {
         self
     }
 
-    /// The query parameters, as `(name, JSON or text)` pairs, `where` first.
-    fn parameters(&self, count: bool) -> Vec<(&'static str, Value)> {
-        let mut parameters = vec![("where", Value::Object(self.r#where.clone()))];
+    /// The query parameters but `where`, as `(name, JSON or text)` pairs.
+    fn options(&self, count: bool) -> Vec<(&'static str, Value)> {
+        let mut options = Vec::new();
         let list = |keys: &[String]| Value::from(keys.join(","));
         if !self.order.is_empty() {
-            parameters.push(("order", list(&self.order)));
+            options.push(("order", list(&self.order)));
         }
         if count {
-            parameters.push(("count", Value::from(1)));
-            parameters.push(("limit", Value::from(0)));
+            options.push(("count", Value::from(1)));
+            options.push(("limit", Value::from(0)));
         } else {
             if let Some(limit) = self.limit {
-                parameters.push(("limit", Value::from(limit)));
+                options.push(("limit", Value::from(limit)));
             }
             if let Some(skip) = self.skip {
-                parameters.push(("skip", Value::from(skip)));
+                options.push(("skip", Value::from(skip)));
             }
         }
         if !self.include.is_empty() {
-            parameters.push(("include", list(&self.include)));
+            options.push(("include", list(&self.include)));
         }
         if !self.keys.is_empty() {
-            parameters.push(("keys", list(&self.keys)));
+            options.push(("keys", list(&self.keys)));
         }
         if !self.exclude_keys.is_empty() {
-            parameters.push(("excludeKeys", list(&self.exclude_keys)));
+            options.push(("excludeKeys", list(&self.exclude_keys)));
         }
-        parameters
+        options
     }
 
     /// The method, path and body of a find (or count): a GET with the parameters in the
@@ -447,34 +449,32 @@ impl Query {
             return Err(Error::internal(error.clone()));
         }
         let path = format!("/classes/{}", segment("class name", &self.class_name)?);
-        let parameters = self.parameters(count);
-        let encoded: Vec<(&str, String)> = parameters
-            .iter()
-            .map(|(name, value)| {
-                let text = match value {
-                    Value::String(text) => text.clone(),
-                    other => other.to_string(),
-                };
-                (*name, query_value(&text))
-            })
-            .collect();
-        if encoded[0].1.len() > LONG_WHERE {
-            let mut body: Map<String, Value> = parameters
-                .into_iter()
-                .map(|(name, value)| (name.to_owned(), value))
-                .collect();
+        let options = self.options(count);
+        let r#where = serde_json::to_string(&self.r#where).map_err(Error::internal)?;
+        let mut target = String::with_capacity(path.len() + 2 * r#where.len() + 64);
+        target.push_str(&path);
+        target.push_str("?where=");
+        let start = target.len();
+        push_query_value(&mut target, &r#where);
+        if target.len() - start > LONG_WHERE {
+            let mut body = Map::new();
+            body.insert("where".to_owned(), Value::Object(self.r#where.clone()));
+            for (name, value) in options {
+                body.insert(name.to_owned(), value);
+            }
             body.insert("_method".to_owned(), Value::from("GET"));
             return Ok((Method::POST, path, Body::Json(Value::Object(body))));
         }
-        let query: Vec<String> = encoded
-            .into_iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect();
-        Ok((
-            Method::GET,
-            format!("{path}?{}", query.join("&")),
-            Body::None,
-        ))
+        for (name, value) in options {
+            target.push('&');
+            target.push_str(name);
+            target.push('=');
+            match value {
+                Value::String(text) => push_query_value(&mut target, &text),
+                other => push_query_value(&mut target, &other.to_string()),
+            }
+        }
+        Ok((Method::GET, target, Body::None))
     }
 
     async fn run_find(&self, count: bool) -> Result<Value, Error> {
@@ -482,44 +482,48 @@ impl Query {
         self.client.send(method, &path, body, Access::Read).await
     }
 
-    /// The results' JSON objects.
-    async fn find_maps(&self) -> Result<Vec<Map<String, Value>>, Error> {
-        let answer = self.run_find(false).await?;
-        let results = match answer {
-            Value::Object(mut map) => map.remove("results"),
-            _ => None,
+    /// The results, each the text of a JSON object as Parse Server answered it.
+    async fn find_results(&self) -> Result<Vec<Box<RawValue>>, Error> {
+        #[derive(Deserialize)]
+        struct Found {
+            results: Vec<Box<RawValue>>,
+        }
+        let (method, path, body) = self.find_request(false)?;
+        let answer = self
+            .client
+            .send_raw(method.clone(), &path, body, Access::Read)
+            .await?;
+        let unexpected =
+            |answer: &Value| unexpected(&format!("/classes/{}", self.class_name), answer);
+        let Ok(found) = serde_json::from_slice::<Found>(&answer) else {
+            let answer = self.client.answer_json(&answer, &method, &path)?;
+            return Err(unexpected(&answer));
         };
-        let Some(Value::Array(results)) = results else {
-            return Err(unexpected(
-                &format!("/classes/{}", self.class_name),
-                &Value::Null,
-            ));
-        };
-        results
-            .into_iter()
-            .map(|result| match result {
-                Value::Object(map) => Ok(map),
-                other => Err(unexpected(&format!("/classes/{}", self.class_name), &other)),
-            })
-            .collect()
+        for result in &found.results {
+            if !result.get().starts_with('{') {
+                let result = serde_json::from_str(result.get()).unwrap_or(Value::Null);
+                return Err(unexpected(&result));
+            }
+        }
+        Ok(found.results)
     }
 
     /// Runs the query; the objects found, decoded as `T`.
     pub async fn find<T: DeserializeOwned + 'static>(&self) -> Result<Vec<T>, Error> {
-        self.find_maps()
+        self.find_results()
             .await?
             .into_iter()
-            .map(|map| decode_result(&self.class_name, map))
+            .map(|result| decode_found(&self.class_name, result))
             .collect()
     }
 
     /// The first object the query finds (with `limit` 1), if any.
     pub async fn first<T: DeserializeOwned + 'static>(&self) -> Result<Option<T>, Error> {
         let query = self.clone().limit(1);
-        let results = query.find_maps().await?;
+        let results = query.find_results().await?;
         let first = results.into_iter().next();
         first
-            .map(|map| decode_result(&self.class_name, map))
+            .map(|result| decode_found(&self.class_name, result))
             .transpose()
     }
 
@@ -601,23 +605,53 @@ impl Query {
             if let Some(last) = &last {
                 page = page.greater_than("objectId", last);
             }
-            let results = page.find_maps().await?;
+            let results = page.find_results().await?;
             let full = results.len() as u64 >= PAGE_SIZE;
-            for map in results {
-                let Some(id) = map.get("objectId").and_then(Value::as_str) else {
+            for result in results {
+                #[derive(Deserialize)]
+                struct Id {
+                    #[serde(rename = "objectId")]
+                    object_id: Option<Value>,
+                }
+                let id = serde_json::from_str::<Id>(result.get())
+                    .ok()
+                    .and_then(|id| id.object_id);
+                let Some(Value::String(id)) = id else {
+                    let result = serde_json::from_str(result.get()).unwrap_or(Value::Null);
                     return Err(unexpected(
                         &format!("/classes/{}", self.class_name),
-                        &Value::Object(map),
+                        &result,
                     ));
                 };
-                last = Some(id.to_owned());
-                f(decode_result(&self.class_name, map)?).await?;
+                last = Some(id);
+                f(decode_found(&self.class_name, result)?).await?;
             }
             if !full {
                 return Ok(());
             }
         }
     }
+}
+
+/// Decodes one result of a find, the text of a JSON object, as `T`: a
+/// [`ParseObject`](crate::ParseObject) keeps the text, split into fields only when read (and
+/// written back as it came when it is not), with its `className` added; other types decode
+/// from the text directly, or, failing that, as [`decode_result`] does.
+fn decode_found<T: DeserializeOwned + 'static>(
+    class_name: &str,
+    result: Box<RawValue>,
+) -> Result<T, Error> {
+    if crate::typed::is_parse_object::<T>() {
+        let object = crate::ParseObject::fetched(Fields::unsplit(result, Some(class_name)));
+        return Ok(
+            crate::typed::same_type(object).unwrap_or_else(|_| unreachable!("T is ParseObject"))
+        );
+    }
+    if let Ok(decoded) = serde_json::from_str(result.get()) {
+        return Ok(decoded);
+    }
+    let map = serde_json::from_str(result.get()).map_err(Error::internal)?;
+    decode_result(class_name, map)
 }
 
 /// Decodes one result as `T`, after adding its `className`; an error names the class and

@@ -414,6 +414,68 @@ impl Stub {
 }
 
 #[tokio::test]
+async fn found_objects_keep_their_text_and_decode_as_any_type() {
+    let stub = Stub::start(|seen| match seen.uri.split('?').next().unwrap_or("") {
+        "/parse/classes/G" => (
+            200,
+            r#"{"results": [{"objectId":"a", "score":120, "who":"Ada"},
+                            {"objectId":"b", "score":101, "className":"G"}]}"#
+                .into(),
+        ),
+        "/parse/classes/Odd" => (200, r#"{"results": [{"objectId":"a"}, 3]}"#.into()),
+        _ => (200, r#"{"count": 1}"#.into()),
+    })
+    .await;
+    let parse = client(&stub.url).as_master();
+    let found: Vec<ParseObject> = parse.query("G").find().await.unwrap();
+    // Answered on unread: the text as Parse Server sent it, with its class (the second, naming
+    // a class of its own, field by field).
+    assert_eq!(
+        serde_json::to_string(&found).unwrap(),
+        r#"[{"objectId":"a", "score":120, "who":"Ada","className":"G"},{"objectId":"b","score":101,"className":"G"}]"#
+    );
+    assert_eq!(found[0].class_name(), "G");
+    assert_eq!(found[0].id(), Some("a"));
+    assert_eq!(found[1].get::<i64>("score").unwrap(), 101);
+    assert_eq!(
+        serde_json::to_value(&found).unwrap(),
+        json!([{"objectId": "a", "score": 120, "who": "Ada", "className": "G"},
+               {"objectId": "b", "score": 101, "className": "G"}])
+    );
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Score {
+        score: u32,
+        #[serde(rename = "className")]
+        class_name: String,
+    }
+    let typed: Vec<Score> = parse.query("G").find().await.unwrap();
+    assert_eq!(
+        typed[0],
+        Score {
+            score: 120,
+            class_name: "G".into()
+        }
+    );
+    #[derive(serde::Deserialize, Debug)]
+    struct Named {
+        #[allow(dead_code)]
+        who: String,
+    }
+    let error = parse.query("G").find::<Named>().await.unwrap_err();
+    assert!(error.to_string().contains("`who`"), "{error}");
+    let first: Option<ParseObject> = parse.query("G").first().await.unwrap();
+    assert_eq!(first.unwrap().get::<String>("who").unwrap(), "Ada");
+    let error = parse.query("Odd").find::<ParseObject>().await.unwrap_err();
+    assert!(error.to_string().contains("unexpected answer"), "{error}");
+    let error = parse
+        .query("Other")
+        .find::<ParseObject>()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains(r#"{"count":1}"#), "{error}");
+}
+
+#[tokio::test]
 async fn run_posts_the_params_with_the_context_and_decodes_the_result() {
     let stub = Stub::start(|_| (200, r#"{"result": {"sum": 3}}"#.to_owned())).await;
     let parse = client(&stub.url)
