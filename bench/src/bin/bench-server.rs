@@ -30,7 +30,7 @@ bench-server: moralis-webhooks serving the benchmark's handlers
   --key <key>        the webhook key (else MORALIS_WEBHOOKS_KEY)
   --threads <n>      Tokio worker threads (default: the CPUs this process may run on)
 
-Every other setting comes from the MORALIS_WEBHOOKS_* variables (see the README).
+Every other setting comes from the MORALIS_WEBHOOKS_* variables (see GUIDE.md).
 Prints `listening on <addr>` when ready; stops on SIGTERM or Ctrl-C.";
 
 /// GameScore saves seen by the afterSave handler.
