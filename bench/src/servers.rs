@@ -132,6 +132,9 @@ impl Peer {
         Peer::ParseCloudExpress,
     ];
 
+    /// The variants of `ours`, each compared with it (`<id> / ours`) in parts 1 and 3.
+    pub const VARIANTS_OF_OURS: [Peer; 2] = [Peer::OursTyped, Peer::OursMetrics];
+
     /// The name used on the command line.
     pub fn id(self) -> &'static str {
         match self {
