@@ -212,9 +212,19 @@ impl Peer {
         }
     }
 
+    /// The Node.js package that serves this peer, which also names its script in
+    /// `bench/node`; `None` for the Rust servers.
+    fn node_package(self) -> Option<&'static str> {
+        match self {
+            Peer::Express => Some("express"),
+            Peer::ParseCloudExpress => Some("parse-cloud-express"),
+            _ => None,
+        }
+    }
+
     /// Whether the server runs on Node.js.
     pub fn is_node(self) -> bool {
-        matches!(self, Peer::Express | Peer::ParseCloudExpress)
+        self.node_package().is_some()
     }
 }
 
@@ -293,27 +303,17 @@ impl Programs {
     /// Checks that every program of `peers` is there.
     pub fn check(&self, peers: &[Peer]) -> Result<(), String> {
         for &peer in peers {
-            let (path, hint) = match peer {
-                Peer::Ours
-                | Peer::OursTyped
-                | Peer::OursMetrics
-                | Peer::RawHyper
-                | Peer::RawHyperRawValue => {
-                    let (path, _) = self.rust_program(peer)?.expect("a Rust server");
-                    let hint = if peer == Peer::OursMetrics {
-                        "build it with cargo, `--features metrics` (scripts/bench does)"
-                    } else {
-                        "build with cargo"
-                    };
-                    (path, hint)
-                }
-                Peer::Express => (
-                    self.node_dir.join("node_modules/express/package.json"),
-                    "run `npm ci` in bench/node",
+            let (path, hint) = match self.rust_program(peer)? {
+                Some((path, _)) if peer == Peer::OursMetrics => (
+                    path,
+                    "build it with cargo, `--features metrics` (scripts/bench does)",
                 ),
-                Peer::ParseCloudExpress => (
+                Some((path, _)) => (path, "build with cargo"),
+                None => (
                     self.node_dir
-                        .join("node_modules/parse-cloud-express/package.json"),
+                        .join("node_modules")
+                        .join(peer.node_package().expect("a Node.js peer"))
+                        .join("package.json"),
                     "run `npm ci` in bench/node",
                 ),
             };
@@ -348,13 +348,8 @@ impl Programs {
         names: Option<(&str, &str)>,
     ) -> Result<Running, String> {
         let mut program: Vec<String> = wrapper.to_vec();
-        program.extend(match peer {
-            Peer::Ours
-            | Peer::OursTyped
-            | Peer::OursMetrics
-            | Peer::RawHyper
-            | Peer::RawHyperRawValue => {
-                let (path, args) = self.rust_program(peer)?.expect("a Rust server");
+        program.extend(match self.rust_program(peer)? {
+            Some((path, args)) => {
                 let mut program = vec![
                     path.display().to_string(),
                     "--key".to_owned(),
@@ -385,14 +380,13 @@ impl Programs {
                 }
                 program
             }
-            Peer::Express => vec![
-                "node".to_owned(),
-                self.node_dir.join("express.js").display().to_string(),
-            ],
-            Peer::ParseCloudExpress => vec![
+            None => vec![
                 "node".to_owned(),
                 self.node_dir
-                    .join("parse-cloud-express.js")
+                    .join(format!(
+                        "{}.js",
+                        peer.node_package().expect("a Node.js peer")
+                    ))
                     .display()
                     .to_string(),
             ],
