@@ -62,6 +62,7 @@ impl Route {
         match self {
             Route::Webhook(Peer::Ours) => "Ours",
             Route::Webhook(Peer::OursTyped) => "OursTyped",
+            Route::Webhook(Peer::OursMetrics) => "OursMetrics",
             Route::Webhook(Peer::RawHyper) => "Raw",
             Route::Webhook(Peer::RawHyperRawValue) => "RawValue",
             Route::Webhook(Peer::Express) => "Express",

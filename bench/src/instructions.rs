@@ -141,8 +141,8 @@ fn read_total(path: &Path) -> Result<u64, String> {
         .ok_or_else(|| format!("no total in {}", path.display()))
 }
 
-/// Prints the table of counts, with ours / raw hyper per payload, then ours typed / ours
-/// where both were counted.
+/// Prints the table of counts, with ours / raw hyper per payload, then each variant of ours
+/// / ours (typed, metrics) where both were counted.
 pub fn print_table(counts: &[Count]) {
     let mut rows = Vec::new();
     for count in counts {
@@ -172,35 +172,29 @@ pub fn print_table(counts: &[Count]) {
         ],
         &rows,
     );
-    let per_call = |peer: Peer, payload: Payload| {
+    let ours = |payload: Payload| {
         counts
             .iter()
-            .find(|c| c.peer == peer && c.payload == payload)
+            .find(|c| c.peer == Peer::Ours && c.payload == payload)
             .and_then(|c| c.per_call.as_ref().ok().copied())
     };
-    let mut typed = Vec::new();
-    for count in counts.iter().filter(|c| c.peer == Peer::OursTyped) {
-        if let (Some(typed_count), Some(ours)) = (
-            per_call(Peer::OursTyped, count.payload),
-            per_call(Peer::Ours, count.payload),
-        ) {
-            let more = (typed_count - ours).round() as i64;
-            typed.push(format!(
-                "{} {:.3} (typed: {}{} per call)",
-                count.payload.label(),
-                ours / typed_count,
-                if more < 0 { "−" } else { "+" },
-                crate::run::grouped(more.unsigned_abs())
-            ));
+    for variant in Peer::VARIANTS_OF_OURS {
+        let mut ratios = Vec::new();
+        for count in counts.iter().filter(|c| c.peer == variant) {
+            if let (Ok(theirs), Some(ours)) = (&count.per_call, ours(count.payload)) {
+                ratios.push(variant_ratio(count.payload, ours, *theirs));
+            }
         }
-    }
-    if !typed.is_empty() {
-        println!();
-        println!(
-            "ours typed / ours by instructions per call (ours' count over typed's, so that \
-             below 1 is typed costing more, as in part 1; goal ≥ 0.95: about the same): {}.",
-            typed.join("; ")
-        );
+        if !ratios.is_empty() {
+            println!();
+            println!(
+                "{} by instructions per call (ours' count over this server's, so that below \
+                 1 is this server costing more, as in part 1; in brackets, what it executes \
+                 more per call): {}.",
+                crate::load::variant_heading(variant),
+                ratios.join("; ")
+            );
+        }
     }
     let failures: Vec<&Count> = counts.iter().filter(|c| c.per_call.is_err()).collect();
     if !failures.is_empty() {
@@ -215,6 +209,20 @@ pub fn print_table(counts: &[Count]) {
             }
         }
     }
+}
+
+/// A variant of ours against ours with `payload`, from their instructions per call: ours
+/// over the variant's, then the variant's difference per call and relative to ours.
+fn variant_ratio(payload: Payload, ours: f64, theirs: f64) -> String {
+    let more = theirs - ours;
+    let sign = if more < 0.0 { "−" } else { "+" };
+    format!(
+        "{} {:.3} ({sign}{} per call, {sign}{:.2} %)",
+        payload.label(),
+        ours / theirs,
+        crate::run::grouped(more.abs().round() as u64),
+        100.0 * more.abs() / ours
+    )
 }
 
 #[cfg(test)]
@@ -235,5 +243,17 @@ mod tests {
         std::fs::write(&none, "events: Ir\n").unwrap();
         assert!(read_total(&none).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_variant_is_compared_per_call_and_in_per_cent() {
+        assert_eq!(
+            variant_ratio(Payload::Save10K, 328_361.0, 332_109.4),
+            "beforeSave 10 KB 0.989 (+3 748 per call, +1.14 %)"
+        );
+        assert_eq!(
+            variant_ratio(Payload::Function, 64_000.0, 63_360.0),
+            "function 1 KB 1.010 (−640 per call, −1.00 %)"
+        );
     }
 }

@@ -777,33 +777,43 @@ impl Goals {
     }
 }
 
-/// The least ours typed / ours, by throughput and by CPU per call: a handler taking its
-/// object as a struct should cost about what one reading the same fields costs.
-const TYPED_GOAL: f64 = 0.95;
+/// The least variant of ours / ours ([`Peer::VARIANTS_OF_OURS`]), by throughput, CPU per
+/// call and instructions per call: a handler taking its object as a struct should cost
+/// about what one reading the same fields costs, and recording metrics about nothing.
+pub const VARIANT_GOAL: f64 = 0.95;
 
-/// The cells of ours typed / ours: throughput, and CPU per call (ours' over typed's, so
-/// that above 1 is faster either way); `–` where typed was not measured.
-fn typed_ratios(typed: Option<&Series>, ours: Option<&Series>) -> [String; 2] {
-    let Some(typed) = typed.filter(|s| s.not_applicable.is_none()) else {
+/// The heading of `variant` / ours, with its goal.
+pub fn variant_heading(variant: Peer) -> String {
+    format!(
+        "{} / ours (goal ≥ {VARIANT_GOAL}: about the same)",
+        variant.id()
+    )
+}
+
+/// The cells of a variant of ours / ours: throughput, and CPU per call (ours' over the
+/// variant's, so that above 1 is faster either way); `–` where the variant was not
+/// measured.
+fn variant_ratios(variant: Option<&Series>, ours: Option<&Series>) -> [String; 2] {
+    let Some(variant) = variant.filter(|s| s.not_applicable.is_none()) else {
         return ["–".to_owned(), "–".to_owned()];
     };
-    let by_rate = if typed.failed() {
+    let by_rate = if variant.failed() {
         Some(0.0)
     } else {
-        typed
+        variant
             .rate()
             .zip(ours.and_then(Series::rate))
-            .map(|(t, o)| t / o)
+            .map(|(v, o)| v / o)
     };
-    let by_cpu = typed
+    let by_cpu = variant
         .server_cpu_per_call()
         .zip(ours.and_then(Series::server_cpu_per_call))
-        .map(|(typed, ours)| ours / typed);
+        .map(|(variant, ours)| ours / variant);
     [by_rate, by_cpu].map(|value| {
         format!(
             "{} ({})",
             show_ratio(value),
-            verdict(value.is_some_and(|r| r >= TYPED_GOAL))
+            verdict(value.is_some_and(|r| r >= VARIANT_GOAL))
         )
     })
 }
@@ -813,10 +823,16 @@ fn print_ratios(series: &[Series], comparison: &Comparison) {
     let with_raw_value = series
         .iter()
         .any(|s| s.peer == Peer::RawHyperRawValue && s.not_applicable.is_none());
-    // The columns of the typed beforeSave against the untyped one, when it was measured.
-    let with_typed = series
-        .iter()
-        .any(|s| s.peer == Peer::OursTyped && s.not_applicable.is_none());
+    // The columns of each variant of ours against ours (the typed beforeSave, metrics),
+    // when it was measured.
+    let variants: Vec<Peer> = Peer::VARIANTS_OF_OURS
+        .into_iter()
+        .filter(|&variant| {
+            series
+                .iter()
+                .any(|s| s.peer == variant && s.not_applicable.is_none())
+        })
+        .collect();
     // The columns of the Node.js peers, when one of them was in the run (without them,
     // each would read "n/a (missed)").
     let with_node = comparison.peers.iter().any(|peer| peer.is_node());
@@ -866,8 +882,8 @@ fn print_ratios(series: &[Series], comparison: &Comparison) {
                     .map_or("–".to_owned(), |s| show_ratio(ratio(ours, Some(s)))),
             );
         }
-        if with_typed {
-            row.extend(typed_ratios(find(series, Peer::OursTyped, *payload), ours));
+        for &variant in &variants {
+            row.extend(variant_ratios(find(series, variant, *payload), ours));
         }
         if !with_node {
             rows.push(row);
@@ -910,6 +926,7 @@ fn print_ratios(series: &[Series], comparison: &Comparison) {
         ]);
         rows.push(row);
     }
+    let variant_heads: Vec<String> = variants.iter().map(|&v| variant_heading(v)).collect();
     let mut head = vec![
         "payload",
         "ours / raw hyper (goal ≥ 0.95; ≥ 4 for afterFind)",
@@ -918,11 +935,8 @@ fn print_ratios(series: &[Series], comparison: &Comparison) {
     if with_raw_value {
         head.push("ours / raw hyper, RawValue (no goal)");
     }
-    if with_typed {
-        head.extend([
-            "ours typed / ours (goal ≥ 0.95: about the same)",
-            "same, by CPU per call",
-        ]);
+    for variant_head in &variant_heads {
+        head.extend([variant_head.as_str(), "same, by CPU per call"]);
     }
     if with_node {
         head.extend([

@@ -4,6 +4,10 @@
 //! - `ours-typed`: the same program with its GameScore beforeSave taking the object decoded
 //!   into a struct of two fields (`--before-save typed`); measured with the beforeSave
 //!   payloads only, as it serves the other hooks as `ours` does;
+//! - `ours-metrics`: `ours` built with the framework's `metrics` feature (every call
+//!   counted and timed for `GET /metrics`), from a directory of its own (`--features
+//!   metrics` in a target directory of its own: features unify per build); not in the
+//!   default peers;
 //! - `raw-hyper`: the same handlers on hyper alone (`bench/src/bin/raw-hyper.rs`), every
 //!   body parsed into a `serde_json::Value`;
 //! - `raw-hyper-rawvalue`: the same program keeping afterFind results as raw text
@@ -26,6 +30,7 @@ use std::str::FromStr;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::wire::BlockingConnection;
 use crate::workload::{Hook, Payload};
 
 /// How long a server may take to print its address.
@@ -92,6 +97,8 @@ pub enum Peer {
     Ours,
     /// moralis-webhooks, the beforeSave object decoded into the handler's struct.
     OursTyped,
+    /// moralis-webhooks with its `metrics` feature: every call recorded for `GET /metrics`.
+    OursMetrics,
     /// hyper with no framework, every body parsed into a `serde_json::Value`.
     RawHyper,
     /// hyper with no framework, afterFind results kept as raw text (`&RawValue`).
@@ -104,7 +111,19 @@ pub enum Peer {
 
 impl Peer {
     /// Every server, in table order.
-    pub const ALL: [Peer; 6] = [
+    pub const ALL: [Peer; 7] = [
+        Peer::Ours,
+        Peer::OursTyped,
+        Peer::OursMetrics,
+        Peer::RawHyper,
+        Peer::RawHyperRawValue,
+        Peer::Express,
+        Peer::ParseCloudExpress,
+    ];
+
+    /// The servers of a run that names none: all but `ours-metrics`, which needs a second
+    /// build of `ours` (scripts/bench makes it when the peer is named).
+    pub const DEFAULT: [Peer; 6] = [
         Peer::Ours,
         Peer::OursTyped,
         Peer::RawHyper,
@@ -113,11 +132,15 @@ impl Peer {
         Peer::ParseCloudExpress,
     ];
 
+    /// The variants of `ours`, each compared with it (`<id> / ours`) in parts 1 and 3.
+    pub const VARIANTS_OF_OURS: [Peer; 2] = [Peer::OursTyped, Peer::OursMetrics];
+
     /// The name used on the command line.
     pub fn id(self) -> &'static str {
         match self {
             Peer::Ours => "ours",
             Peer::OursTyped => "ours-typed",
+            Peer::OursMetrics => "ours-metrics",
             Peer::RawHyper => "raw-hyper",
             Peer::RawHyperRawValue => "raw-hyper-rawvalue",
             Peer::Express => "express",
@@ -130,6 +153,7 @@ impl Peer {
         match self {
             Peer::Ours => "moralis-webhooks",
             Peer::OursTyped => "moralis-webhooks, typed",
+            Peer::OursMetrics => "moralis-webhooks + metrics",
             Peer::RawHyper => "raw hyper",
             Peer::RawHyperRawValue => "raw hyper, RawValue",
             Peer::Express => "Express 5",
@@ -180,7 +204,7 @@ impl Peer {
     /// The Rust program that serves this peer, and the arguments that make it this peer.
     fn rust_program(self) -> Option<(&'static str, &'static [&'static str])> {
         match self {
-            Peer::Ours => Some(("ours", &[])),
+            Peer::Ours | Peer::OursMetrics => Some(("ours", &[])),
             Peer::OursTyped => Some(("ours", &["--before-save", "typed"])),
             Peer::RawHyper => Some(("raw-hyper", &[])),
             Peer::RawHyperRawValue => Some(("raw-hyper", &["--after-find", "rawvalue"])),
@@ -188,9 +212,19 @@ impl Peer {
         }
     }
 
+    /// The Node.js package that serves this peer, which also names its script in
+    /// `bench/node`; `None` for the Rust servers.
+    fn node_package(self) -> Option<&'static str> {
+        match self {
+            Peer::Express => Some("express"),
+            Peer::ParseCloudExpress => Some("parse-cloud-express"),
+            _ => None,
+        }
+    }
+
     /// Whether the server runs on Node.js.
     pub fn is_node(self) -> bool {
-        matches!(self, Peer::Express | Peer::ParseCloudExpress)
+        self.node_package().is_some()
     }
 }
 
@@ -219,6 +253,9 @@ impl FromStr for Peer {
 pub struct Programs {
     /// The directory of the `ours` and `raw-hyper` executables.
     pub bin_dir: PathBuf,
+    /// The directory of `ours` built with `--features metrics` (the `ours-metrics` peer),
+    /// if there is one.
+    pub metrics_bin_dir: Option<PathBuf>,
     /// `bench/node`, with its `node_modules` installed.
     pub node_dir: PathBuf,
     /// The runtime of the Rust servers.
@@ -244,21 +281,39 @@ pub struct ParseTarget {
 }
 
 impl Programs {
+    /// The path of `peer`'s Rust program and the arguments that make it this peer, or
+    /// `None` for a Node.js peer; an error for `ours-metrics` without its directory.
+    fn rust_program(
+        &self,
+        peer: Peer,
+    ) -> Result<Option<(PathBuf, &'static [&'static str])>, String> {
+        let Some((name, args)) = peer.rust_program() else {
+            return Ok(None);
+        };
+        let dir = match peer {
+            Peer::OursMetrics => self
+                .metrics_bin_dir
+                .as_ref()
+                .ok_or_else(|| format!("{peer} needs {METRICS_HINT}"))?,
+            _ => &self.bin_dir,
+        };
+        Ok(Some((dir.join(name), args)))
+    }
+
     /// Checks that every program of `peers` is there.
     pub fn check(&self, peers: &[Peer]) -> Result<(), String> {
-        for peer in peers {
-            let (path, hint) = match peer {
-                Peer::Ours | Peer::OursTyped | Peer::RawHyper | Peer::RawHyperRawValue => {
-                    let (program, _) = peer.rust_program().expect("a Rust server");
-                    (self.bin_dir.join(program), "build with cargo")
-                }
-                Peer::Express => (
-                    self.node_dir.join("node_modules/express/package.json"),
-                    "run `npm ci` in bench/node",
+        for &peer in peers {
+            let (path, hint) = match self.rust_program(peer)? {
+                Some((path, _)) if peer == Peer::OursMetrics => (
+                    path,
+                    "build it with cargo, `--features metrics` (scripts/bench does)",
                 ),
-                Peer::ParseCloudExpress => (
+                Some((path, _)) => (path, "build with cargo"),
+                None => (
                     self.node_dir
-                        .join("node_modules/parse-cloud-express/package.json"),
+                        .join("node_modules")
+                        .join(peer.node_package().expect("a Node.js peer"))
+                        .join("package.json"),
                     "run `npm ci` in bench/node",
                 ),
             };
@@ -293,11 +348,10 @@ impl Programs {
         names: Option<(&str, &str)>,
     ) -> Result<Running, String> {
         let mut program: Vec<String> = wrapper.to_vec();
-        program.extend(match peer {
-            Peer::Ours | Peer::OursTyped | Peer::RawHyper | Peer::RawHyperRawValue => {
-                let (name, args) = peer.rust_program().expect("a Rust server");
+        program.extend(match self.rust_program(peer)? {
+            Some((path, args)) => {
                 let mut program = vec![
-                    self.bin_dir.join(name).display().to_string(),
+                    path.display().to_string(),
                     "--key".to_owned(),
                     key.to_owned(),
                     "--runtime".to_owned(),
@@ -326,14 +380,13 @@ impl Programs {
                 }
                 program
             }
-            Peer::Express => vec![
-                "node".to_owned(),
-                self.node_dir.join("express.js").display().to_string(),
-            ],
-            Peer::ParseCloudExpress => vec![
+            None => vec![
                 "node".to_owned(),
                 self.node_dir
-                    .join("parse-cloud-express.js")
+                    .join(format!(
+                        "{}.js",
+                        peer.node_package().expect("a Node.js peer")
+                    ))
                     .display()
                     .to_string(),
             ],
@@ -413,6 +466,9 @@ impl Programs {
                 running.addr = addr
                     .parse()
                     .map_err(|_| format!("{peer} printed a bad address `{addr}`"))?;
+                if peer == Peer::OursMetrics {
+                    serves_metrics(running.addr).map_err(|why| format!("{peer}: {why}"))?;
+                }
                 Ok(running)
             }
             Err(_) => {
@@ -423,6 +479,28 @@ impl Programs {
                 ))
             }
         }
+    }
+}
+
+/// What `ours-metrics` runs.
+const METRICS_HINT: &str = "`ours` built with `--features metrics` in a target directory \
+    of its own, named with --metrics-bin-dir (scripts/bench does both when ours-metrics is \
+    among the peers)";
+
+/// Checks that the server at `addr` answers `GET /metrics`: the `ours` started was built
+/// with the feature (one scrape before the calls; under callgrind, in both counts alike).
+fn serves_metrics(addr: SocketAddr) -> Result<(), String> {
+    let mut connection = BlockingConnection::open(addr).map_err(|error| error.to_string())?;
+    let reply = connection
+        .call(b"GET /metrics HTTP/1.1\r\nhost: bench\r\nconnection: close\r\n\r\n")
+        .map_err(|error| format!("GET /metrics: {error}"))?;
+    if reply.status == 200 && reply.body.starts_with(b"# HELP") {
+        Ok(())
+    } else {
+        Err(format!(
+            "GET /metrics answered status {}: this is not {METRICS_HINT}",
+            reply.status
+        ))
     }
 }
 
@@ -485,4 +563,55 @@ pub fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn programs(metrics_bin_dir: Option<&str>) -> Programs {
+        Programs {
+            bin_dir: PathBuf::from("release"),
+            metrics_bin_dir: metrics_bin_dir.map(PathBuf::from),
+            node_dir: PathBuf::from("node"),
+            flavor: Flavor::CurrentThread,
+            log_dir: PathBuf::from("logs"),
+            parse: None,
+        }
+    }
+
+    /// `ours-metrics` is named on the command line, but a run that names no peers leaves it
+    /// out (it needs a second build); the defaults are every other peer, in table order.
+    #[test]
+    fn ours_metrics_is_a_peer_but_not_a_default() {
+        assert_eq!("ours-metrics".parse(), Ok(Peer::OursMetrics));
+        let others: Vec<Peer> = Peer::ALL
+            .into_iter()
+            .filter(|&peer| peer != Peer::OursMetrics)
+            .collect();
+        assert_eq!(Peer::DEFAULT.to_vec(), others);
+        for payload in Payload::ALL {
+            assert_eq!(Peer::OursMetrics.measures(payload), Ok(()));
+        }
+    }
+
+    /// `ours-metrics` runs `ours`, as `ours` does, from the metrics build's directory, and
+    /// refuses to run without one.
+    #[test]
+    fn ours_metrics_runs_ours_of_the_metrics_build() {
+        let without = programs(None);
+        assert!(without.rust_program(Peer::OursMetrics).is_err());
+        assert!(without.check(&[Peer::OursMetrics]).is_err());
+        let with = programs(Some("metrics/release"));
+        let ours: &[&str] = &[];
+        assert_eq!(
+            with.rust_program(Peer::OursMetrics),
+            Ok(Some((PathBuf::from("metrics/release/ours"), ours)))
+        );
+        assert_eq!(
+            with.rust_program(Peer::Ours),
+            Ok(Some((PathBuf::from("release/ours"), ours)))
+        );
+        assert_eq!(with.rust_program(Peer::Express), Ok(None));
+    }
 }

@@ -31,7 +31,8 @@ Prints Markdown tables.
   --peers <list>          servers of the load and instructions parts (default ours,
                           ours-typed,raw-hyper,raw-hyper-rawvalue,express,
                           parse-cloud-express; ours-typed serves the beforesave payloads
-                          only, raw-hyper-rawvalue afterfind-1k only)
+                          only, raw-hyper-rawvalue afterfind-1k only; also ours-metrics,
+                          with --metrics-bin-dir)
   --payloads <list>       function-1k, beforesave-10k, beforesave-1m, afterfind-1k
                           (default: all)
   --connections <list>    connections per payload, in the order of --payloads
@@ -59,6 +60,8 @@ Prints Markdown tables.
   --e2e-save <object>     the object created: small (the recorded beforeSave_create.json
                           object, default) or 10k (the 10 KB object of the load part)
   --bin-dir <dir>         where `ours` and `raw-hyper` are (default: next to this program)
+  --metrics-bin-dir <dir> where `ours` built with `--features metrics` is (the
+                          ours-metrics peer; scripts/bench builds it when it is named)
   --node-dir <dir>        bench/node, with node_modules (default: the checkout's)";
 
 fn main() -> ExitCode {
@@ -130,6 +133,7 @@ fn run() -> Result<ExitCode, String> {
             "e2e-cpu-calls",
             "e2e-save",
             "bin-dir",
+            "metrics-bin-dir",
             "node-dir",
         ],
     )?;
@@ -148,7 +152,7 @@ fn run() -> Result<ExitCode, String> {
             "--parts: `{unknown}` is not load, e2e or instructions"
         ));
     }
-    let peers: Vec<Peer> = list(&args, "peers", &Peer::ALL)?;
+    let peers: Vec<Peer> = list(&args, "peers", &Peer::DEFAULT)?;
     let payloads: Vec<Payload> = list(&args, "payloads", &Payload::ALL)?;
     let connections: Vec<usize> = match args.get::<String>("connections")? {
         None => payloads.iter().map(|p| p.default_connections()).collect(),
@@ -184,6 +188,7 @@ fn run() -> Result<ExitCode, String> {
         .map_err(|error| format!("cannot create {}: {error}", log_dir.display()))?;
     let programs = Programs {
         bin_dir,
+        metrics_bin_dir: args.get("metrics-bin-dir")?,
         node_dir: node_dir.clone(),
         flavor: args.get_or("runtime", Flavor::CurrentThread)?,
         log_dir: log_dir.clone(),
@@ -306,15 +311,10 @@ fn run() -> Result<ExitCode, String> {
     if parts.iter().any(|p| p == "instructions") {
         println!("## Part 3: instructions per call (callgrind)\n");
         if InstructionCount::available() {
-            let rust: Vec<Peer> = [
-                Peer::Ours,
-                Peer::OursTyped,
-                Peer::RawHyper,
-                Peer::RawHyperRawValue,
-            ]
-            .into_iter()
-            .filter(|peer| peers.contains(peer))
-            .collect();
+            let rust: Vec<Peer> = Peer::ALL
+                .into_iter()
+                .filter(|peer| !peer.is_node() && peers.contains(peer))
+                .collect();
             programs.check(&rust)?;
             println!(
                 "Each Rust server under valgrind's callgrind, sent sequential calls on one \

@@ -266,4 +266,17 @@ mod tests {
         );
         assert_eq!(refused, call(&object, path, body.to_vec()).await);
     }
+
+    /// Built with the `metrics` feature (the `ours-metrics` peer of `bench`), the server
+    /// answers `GET /metrics` with the text the driver looks for before it measures it.
+    #[cfg(feature = "metrics")]
+    #[tokio::test]
+    async fn metrics_are_served() {
+        let request = hyper::Request::get("/metrics")
+            .body(bytes::Bytes::new())
+            .expect("a request");
+        let response = app(false).handle(request).await;
+        assert_eq!(response.status(), 200);
+        assert!(response.body().starts_with(b"# HELP"), "{response:?}");
+    }
 }
