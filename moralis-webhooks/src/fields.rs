@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::OnceLock;
 
-use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -324,15 +324,24 @@ fn is_serde_json<S>() -> bool {
     std::any::type_name::<S>().contains("serde_json::")
 }
 
-/// The text of an unsplit object with `"className": class_name` added, unless the text may
-/// hold a `className` of its own (it holds the word, or an escape that could spell it).
-fn with_class_name(text: &str, class_name: &str) -> Option<String> {
-    if text.contains("className") || text.contains("\\u") {
+/// The text of an unsplit object (a JSON object) with `"className": class_name` added, and
+/// `"__type": "Object"` with `object_type`; `None` when the text has a top-level `className`
+/// or `__type` of its own (it is then written field by field).
+fn with_class_name(text: &str, class_name: &str, object_type: bool) -> Option<String> {
+    #[derive(Deserialize)]
+    struct TopLevel {
+        #[serde(rename = "className")]
+        class_name: Option<IgnoredAny>,
+        #[serde(rename = "__type")]
+        kind: Option<IgnoredAny>,
+    }
+    let top: TopLevel = serde_json::from_str(text).ok()?;
+    if top.class_name.is_some() || top.kind.is_some() {
         return None;
     }
     let inner = text.strip_prefix('{')?.strip_suffix('}')?;
     let class_name = serde_json::to_string(class_name).ok()?;
-    let mut spliced = String::with_capacity(text.len() + class_name.len() + 14);
+    let mut spliced = String::with_capacity(text.len() + class_name.len() + 32);
     spliced.push('{');
     if !inner.trim().is_empty() {
         spliced.push_str(inner);
@@ -340,19 +349,30 @@ fn with_class_name(text: &str, class_name: &str) -> Option<String> {
     }
     spliced.push_str("\"className\":");
     spliced.push_str(&class_name);
+    if object_type {
+        spliced.push_str(",\"__type\":\"Object\"");
+    }
     spliced.push('}');
     Some(spliced)
 }
 
-impl Serialize for Fields {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl Fields {
+    /// Writes the fields as a JSON object; with `object_type`, as Parse encodes a whole
+    /// object: with `"__type": "Object"` added when it has a `className` and no `__type`.
+    pub(crate) fn serialize_as<S: Serializer>(
+        &self,
+        serializer: S,
+        object_type: bool,
+    ) -> Result<S::Ok, S::Error> {
         let as_text = is_serde_json::<S>();
         // An object never split is written as the text it came as.
         if let (true, None, Some((text, class_name))) = (as_text, self.split.get(), &self.unsplit) {
             match class_name {
-                None => return text.serialize(serializer),
+                None if !object_type => return text.serialize(serializer),
+                None => {}
                 Some(class_name) => {
-                    if let Some(spliced) = with_class_name(text.get(), class_name) {
+                    let object_type = object_type && !class_name.is_empty();
+                    if let Some(spliced) = with_class_name(text.get(), class_name, object_type) {
                         if let Ok(raw) = RawValue::from_string(spliced) {
                             return raw.serialize(serializer);
                         }
@@ -360,14 +380,29 @@ impl Serialize for Fields {
                 }
             }
         }
-        let mut map = serializer.serialize_map(Some(self.len()))?;
+        let object_type = object_type
+            && !self.contains_key("__type")
+            && matches!(
+                self.get("className").map(Field::value),
+                Some(Value::String(class_name)) if !class_name.is_empty()
+            );
+        let mut map = serializer.serialize_map(Some(self.len() + usize::from(object_type)))?;
         for (key, field) in self.entries() {
             match (&field.raw, as_text) {
                 (Some(raw), true) => map.serialize_entry(&**key, &**raw)?,
                 _ => map.serialize_entry(&**key, field.value())?,
             }
         }
+        if object_type {
+            map.serialize_entry("__type", "Object")?;
+        }
         map.end()
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_as(serializer, false)
     }
 }
 

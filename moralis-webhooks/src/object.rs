@@ -346,12 +346,15 @@ impl ParseObject {
     ///
     /// Any `Serialize` value works: numbers, strings, `json!(...)`, the Parse
     /// [`types`](crate::types) (a [`Date`], a [`Pointer`](crate::types::Pointer), an
-    /// operation...) and your own types. A value that cannot be encoded as JSON (a map
-    /// with non-string keys, say) fails the reply with an internal error naming the field.
+    /// operation...) and your own types. A saved `ParseObject` in the value (or any
+    /// `{"__type": "Object"}` with a class and an id) is set as a pointer to it, as the
+    /// Parse SDKs do. A value that cannot be encoded as JSON (a map with non-string keys,
+    /// say) fails the reply with an internal error naming the field.
     pub fn set(&mut self, key: impl Into<String>, value: impl Serialize) -> &mut Self {
         let key = key.into();
         match serde_json::to_value(&value) {
-            Ok(value) => {
+            Ok(mut value) => {
+                objects_to_pointers(&mut value);
                 self.mark_edited(&key);
                 Arc::make_mut(&mut self.fields).insert(key, value);
             }
@@ -520,7 +523,14 @@ impl ParseObject {
     /// result is unknown until fetched), except relation operations, which become the
     /// relation; and the object counts as unchanged from then on (no edits, no beforeSave
     /// state).
-    pub(crate) fn saved(&mut self, answer: Map<String, Value>) {
+    pub(crate) fn saved(&mut self, mut answer: Map<String, Value>) {
+        // A create is answered with `createdAt` alone: the object was updated then too (as
+        // the Parse SDKs set it).
+        if let (Some(created), false) = (answer.get("createdAt"), answer.contains_key("updatedAt"))
+        {
+            let created = created.clone();
+            answer.insert("updatedAt".to_owned(), created);
+        }
         let fields = Arc::make_mut(&mut self.fields);
         for (key, value) in answer {
             fields.insert(key, value);
@@ -570,15 +580,42 @@ impl fmt::Debug for ParseObject {
     }
 }
 
+/// Written as Parse encodes a whole object (the JS SDK's `_toFullJSON`, what Parse Server
+/// sends for a `Parse.Object` a Cloud Code function returns): its fields, `className`
+/// included, and `"__type": "Object"` when it has a class and no `__type` field of its own.
+/// The Parse SDKs make an object of it: a cloud function returning `ParseObject`s (bare,
+/// in a `Vec`, in a struct or in `json!`) gives the JS SDK's `Parse.Cloud.run`
+/// `Parse.Object`s. Set into a field with [`ParseObject::set`], a saved object becomes a
+/// pointer.
 impl Serialize for ParseObject {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.fields.serialize(serializer)
+        self.fields.serialize_as(serializer, true)
     }
 }
 
 impl<'de> Deserialize<'de> for ParseObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Fields::deserialize(deserializer).map(|fields| ParseObject::with_fields(fields, false))
+    }
+}
+
+/// Replaces every whole object in `value` (`"__type": "Object"` with a class and an id) by
+/// a pointer to it, as the Parse SDKs save an object set into another's field.
+fn objects_to_pointers(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("__type").and_then(Value::as_str) == Some("Object") {
+                if let (Some(Value::String(class)), Some(Value::String(id))) =
+                    (map.get("className"), map.get("objectId"))
+                {
+                    *value = serde_json::json!({"__type": "Pointer", "className": class, "objectId": id});
+                    return;
+                }
+            }
+            map.values_mut().for_each(objects_to_pointers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(objects_to_pointers),
+        _ => {}
     }
 }
 
@@ -810,6 +847,46 @@ mod tests {
         let value = json!({"className": "GameScore", "when": {"__type": "Date", "iso": "2024-01-02T03:04:05.678Z"},
                            "owner": {"__type": "Pointer", "className": "_User", "objectId": "u1"}});
         let parsed: ParseObject = serde_json::from_value(value.clone()).unwrap();
-        assert_eq!(serde_json::to_value(&parsed).unwrap(), value);
+        let mut written = value.clone();
+        written["__type"] = json!("Object");
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), written);
+        // A whole object read back keeps its fields; one with a `__type` of its own (a
+        // pointer read as an object) is written as it came.
+        let again: ParseObject = serde_json::from_value(written.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&again).unwrap(), written);
+        let pointer = json!({"__type": "Pointer", "className": "_User", "objectId": "u1"});
+        let read: ParseObject = serde_json::from_value(pointer.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&read).unwrap(), pointer);
+        let classless = json!({"n": 1});
+        let read: ParseObject = serde_json::from_value(classless.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&read).unwrap(), classless);
+    }
+
+    /// A saved object set into a field, alone or nested, is set as a pointer to it, as the
+    /// Parse SDKs save it; an unsaved one stays a whole object.
+    #[test]
+    fn objects_set_into_fields_become_pointers() {
+        let saved = ParseObject::from_map(
+            json!({"className": "_User", "objectId": "u1", "name": "Ada"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        let pointer = json!({"__type": "Pointer", "className": "_User", "objectId": "u1"});
+        let mut score = ParseObject::new("GameScore");
+        score.set("player", &saved);
+        score.set("team", vec![&saved]);
+        score.set("nested", json!({"by": saved.clone(), "n": 1}));
+        score.set("new", ParseObject::new("Team"));
+        assert_eq!(score.get::<Value>("player").unwrap(), pointer);
+        assert_eq!(score.get::<Value>("team").unwrap(), json!([pointer]));
+        assert_eq!(
+            score.get::<Value>("nested").unwrap(),
+            json!({"by": pointer, "n": 1})
+        );
+        assert_eq!(
+            score.get::<Value>("new").unwrap(),
+            json!({"className": "Team", "__type": "Object"})
+        );
     }
 }

@@ -167,6 +167,70 @@ async fn function_results_of_every_json_type_are_wrapped_in_success() {
     );
 }
 
+/// Objects in a function's result are written as Parse Server writes a Cloud Code
+/// function's `Parse.Object`s: `"__type": "Object"` beside the class, at any depth (in a
+/// struct, a `Vec` or `json!`), so the Parse SDKs make objects of them.
+#[tokio::test]
+async fn objects_in_function_results_are_parse_objects_to_the_client() {
+    #[derive(serde::Serialize)]
+    struct Board {
+        best: ParseObject,
+        all: Vec<ParseObject>,
+        count: usize,
+    }
+    fn score(id: &str, points: i64) -> ParseObject {
+        ParseObject::from_map(
+            json!({"className": "GameScore", "objectId": id, "score": points})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+    }
+    let app = app(Webhooks::new()
+        .cloud_function("hello", |_: FunctionRequest| async move {
+            let mut classless = ParseObject::new("");
+            classless.set("n", 1);
+            let best = score("a", 3);
+            let all = vec![score("a", 3), score("b", 2), classless];
+            Ok::<_, Error>(Board {
+                best,
+                count: all.len(),
+                all,
+            })
+        })
+        .cloud_function("bare", |_: FunctionRequest| async move {
+            Ok::<_, Error>(score("c", 1))
+        })
+        .cloud_function("built", |_: FunctionRequest| async move {
+            Ok::<_, Error>(json!({"made": score("d", 4)}))
+        }));
+    let (path, body) = fixture("function_hello_no_user");
+    let object = |id: &str, points: i64| json!({"__type": "Object", "className": "GameScore", "objectId": id, "score": points});
+    assert_eq!(
+        call(&app, &path, &body).await,
+        (
+            200,
+            json!({"success": {
+                "best": object("a", 3),
+                "all": [object("a", 3), object("b", 2), {"className": "", "n": 1}],
+                "count": 3,
+            }})
+        )
+    );
+    let mut bare = body.clone();
+    bare["functionName"] = json!("bare");
+    assert_eq!(
+        call(&app, "/functions/bare", &bare).await,
+        (200, json!({"success": object("c", 1)}))
+    );
+    let mut built = body.clone();
+    built["functionName"] = json!("built");
+    assert_eq!(
+        call(&app, "/functions/built", &built).await,
+        (200, json!({"success": {"made": object("d", 4)}}))
+    );
+}
+
 #[tokio::test]
 async fn every_request_field_reaches_a_function() {
     let seen: Arc<Mutex<Vec<FunctionRequest>>> = Arc::default();

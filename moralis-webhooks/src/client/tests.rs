@@ -428,19 +428,19 @@ async fn found_objects_keep_their_text_and_decode_as_any_type() {
     .await;
     let parse = client(&stub.url).as_master();
     let found: Vec<ParseObject> = parse.query("G").find().await.unwrap();
-    // Answered on unread: the text as Parse Server sent it, with its class (the second, naming
-    // a class of its own, field by field).
+    // Answered on unread: the text as Parse Server sent it, with its class and `__type` (the
+    // second, naming a class of its own, field by field).
     assert_eq!(
         serde_json::to_string(&found).unwrap(),
-        r#"[{"objectId":"a", "score":120, "who":"Ada","className":"G"},{"objectId":"b","score":101,"className":"G"}]"#
+        r#"[{"objectId":"a", "score":120, "who":"Ada","className":"G","__type":"Object"},{"objectId":"b","score":101,"className":"G","__type":"Object"}]"#
     );
     assert_eq!(found[0].class_name(), "G");
     assert_eq!(found[0].id(), Some("a"));
     assert_eq!(found[1].get::<i64>("score").unwrap(), 101);
     assert_eq!(
         serde_json::to_value(&found).unwrap(),
-        json!([{"objectId": "a", "score": 120, "who": "Ada", "className": "G"},
-               {"objectId": "b", "score": 101, "className": "G"}])
+        json!([{"objectId": "a", "score": 120, "who": "Ada", "className": "G", "__type": "Object"},
+               {"objectId": "b", "score": 101, "className": "G", "__type": "Object"}])
     );
     #[derive(serde::Deserialize, Debug, PartialEq)]
     struct Score {
@@ -579,6 +579,9 @@ async fn save_creates_then_updates_only_what_changed_and_merges_the_answer() {
     parse.save(&mut score).await.unwrap();
     assert_eq!(score.id(), Some("o1"));
     assert_eq!(score.dirty_keys().count(), 0);
+    // Created then, so updated then too, as the Parse SDKs have it.
+    assert_eq!(score.updated_at(), score.created_at());
+    assert!(score.updated_at().is_some());
     score.increment("plays", 1).set("score", 11);
     score.unset("name");
     score.add("tags", ["x"]);
