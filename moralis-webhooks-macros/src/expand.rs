@@ -124,6 +124,7 @@ pub(crate) fn expand(kind: Kind, args: &Args, function: &ItemFn) -> TokenStream 
                     ::core::file!(),
                     ::core::line!(),
                     ::core::column!(),
+                    ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#ident)),
                     #settings_fn,
                     #register,
                 )

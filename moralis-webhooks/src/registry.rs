@@ -287,10 +287,7 @@ impl Webhooks {
         registrations.sort_by_key(|r| r.location.clone());
         registrations
             .into_iter()
-            .fold(Webhooks::new(), |webhooks, r| {
-                let location = r.location.clone();
-                webhooks.registered_at(location, r.settings(), r.register)
-            })
+            .fold(Webhooks::new(), |webhooks, r| webhooks.registered_at(r))
     }
 
     /// Adds the handlers of `other`.
@@ -321,16 +318,14 @@ impl Webhooks {
         self.merge_with(added, |entry| entry.settings = settings.clone())
     }
 
-    /// What an attribute's registration does: its handler, at its source location.
-    fn registered_at(
-        self,
-        location: Location,
-        settings: HandlerSettings,
-        register: fn(Webhooks) -> Webhooks,
-    ) -> Self {
-        self.merge_with(register(Webhooks::new()), |entry| {
+    /// What an attribute's registration does: its handler, named after the user's function
+    /// (not the closure the attribute wraps it in), at its source location.
+    fn registered_at(self, registration: &Registration) -> Self {
+        let settings = registration.settings();
+        self.merge_with((registration.register)(Webhooks::new()), |entry| {
             entry.settings = settings.clone();
-            entry.location = location.clone();
+            entry.location = registration.location.clone();
+            entry.handler.name = registration.function;
         })
     }
 
@@ -501,21 +496,26 @@ impl fmt::Debug for Webhooks {
 #[doc(hidden)]
 pub struct Registration {
     location: Location,
+    /// The path of the user's function (`my_app::top_scores`), for errors.
+    function: &'static str,
     settings: fn() -> HandlerSettings,
     register: fn(Webhooks) -> Webhooks,
 }
 
 impl Registration {
-    /// A registration made at this source location, with the attribute's settings.
+    /// A registration of `function` made at this source location, with the attribute's
+    /// settings.
     pub const fn new(
         file: &'static str,
         line: u32,
         column: u32,
+        function: &'static str,
         settings: fn() -> HandlerSettings,
         register: fn(Webhooks) -> Webhooks,
     ) -> Self {
         Registration {
             location: Location::new(file, line, column),
+            function,
             settings,
             register,
         }
