@@ -593,6 +593,7 @@ async fn tls_front(target: u16) -> (u16, String) {
         .unwrap()
         .signed_by(&leaf_key, &ca, &ca_key)
         .unwrap();
+    #[allow(deprecated)] // as in the crate's client: ring, without post-quantum groups
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
