@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::OnceLock;
 
-use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -328,15 +328,7 @@ fn is_serde_json<S>() -> bool {
 /// `"__type": "Object"` with `object_type`; `None` when the text has a top-level `className`
 /// or `__type` of its own (it is then written field by field).
 fn with_class_name(text: &str, class_name: &str, object_type: bool) -> Option<String> {
-    #[derive(Deserialize)]
-    struct TopLevel {
-        #[serde(rename = "className")]
-        class_name: Option<IgnoredAny>,
-        #[serde(rename = "__type")]
-        kind: Option<IgnoredAny>,
-    }
-    let top: TopLevel = serde_json::from_str(text).ok()?;
-    if top.class_name.is_some() || top.kind.is_some() {
+    if has_own_class_or_type(text) {
         return None;
     }
     let inner = text.strip_prefix('{')?.strip_suffix('}')?;
@@ -354,6 +346,48 @@ fn with_class_name(text: &str, class_name: &str, object_type: bool) -> Option<St
     }
     spliced.push('}');
     Some(spliced)
+}
+
+/// Whether the JSON object `text` (valid JSON, as received) has a top-level key that is,
+/// or may be (it holds an escape), `className` or `__type`. A scan of the text's bytes:
+/// keys of nested objects and the contents of strings are skipped.
+fn has_own_class_or_type(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let (mut depth, mut at_key, mut i) = (0usize, false, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                let (mut end, mut escaped) = (start, false);
+                while end < bytes.len() && bytes[end] != b'"' {
+                    if bytes[end] == b'\\' {
+                        escaped = true;
+                        end += 1;
+                    }
+                    end += 1;
+                }
+                if depth == 1 && at_key {
+                    let key = &bytes[start..end.min(bytes.len())];
+                    if escaped || key == b"className" || key == b"__type" {
+                        return true;
+                    }
+                    at_key = false;
+                }
+                i = end + 1;
+                continue;
+            }
+            b'{' => {
+                depth += 1;
+                at_key = depth == 1;
+            }
+            b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => at_key = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 impl Fields {
@@ -523,6 +557,35 @@ mod tests {
             serde_json::to_string(&read).unwrap(),
             r#"{"objectId":"a","n":[1, 2],"className":"GameScore"}"#
         );
+    }
+
+    /// The scan finds top-level `className` and `__type` keys only, whatever the text
+    /// around them, and counts an escaped key as one of them.
+    #[test]
+    fn own_class_or_type_is_found_at_the_top_level_only() {
+        for (text, own) in [
+            (r#"{}"#, false),
+            (r#"{ }"#, false),
+            (r#"{"a":1,"b":"className"}"#, false),
+            (
+                r#"{"a":{"className":"X","__type":"Pointer"},"b":[{"__type":"Date"}]}"#,
+                false,
+            ),
+            (r#"{"a":"}{\"className\":","b":["{\"__type\""]}"#, false),
+            (r#"{"a":"\\","b":1}"#, false),
+            (r#"{"className":"X"}"#, true),
+            (r#"{ "a" : [1, {"b": 2}] , "__type" : "Object"}"#, true),
+            (r#"{"a":{"b":{}},"className":"X"}"#, true),
+            (r#"{"\u0063lassName":"X"}"#, true),
+            (r#"{"classNameX":1,"__typ":2}"#, false),
+        ] {
+            assert_eq!(has_own_class_or_type(text), own, "{text}");
+            let parsed: Map<String, Value> = serde_json::from_str(text).unwrap();
+            if !text.contains("\\u") {
+                let truth = parsed.contains_key("className") || parsed.contains_key("__type");
+                assert_eq!(own, truth, "{text}");
+            }
+        }
     }
 
     fn fields(text: &str) -> Fields {
