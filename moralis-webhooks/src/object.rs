@@ -348,7 +348,8 @@ impl ParseObject {
     /// [`types`](crate::types) (a [`Date`], a [`Pointer`](crate::types::Pointer), an
     /// operation...) and your own types. A saved `ParseObject` in the value (or any
     /// `{"__type": "Object"}` with a class and an id) is set as a pointer to it, as the
-    /// Parse SDKs do. A value that cannot be encoded as JSON (a map with non-string keys,
+    /// Parse SDKs do; an unsaved one has no id to point to, and Parse Server refuses to
+    /// store it (code 111, "This is not a valid Object"). A value that cannot be encoded as JSON (a map with non-string keys,
     /// say) fails the reply with an internal error naming the field.
     pub fn set(&mut self, key: impl Into<String>, value: impl Serialize) -> &mut Self {
         let key = key.into();
