@@ -145,7 +145,17 @@ impl ParseObject {
 
     /// An object made of these fields (`className` included, if it should have one).
     pub fn from_map(fields: Map<String, Value>) -> Self {
-        ParseObject::with_fields(Fields::from_map(fields), false)
+        ParseObject::read(Fields::from_map(fields))
+    }
+
+    /// An object read from JSON: a `"__type": "Object"` is how it was written, not a field
+    /// (it would make Parse Server refuse a save of it), and is left out.
+    fn read(mut fields: Fields) -> Self {
+        if matches!(fields.get("__type").map(Field::value), Some(Value::String(kind)) if kind == "Object")
+        {
+            fields.remove("__type");
+        }
+        ParseObject::with_fields(fields, false)
     }
 
     /// An object Parse Server answered a query with.
@@ -596,7 +606,7 @@ impl Serialize for ParseObject {
 
 impl<'de> Deserialize<'de> for ParseObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Fields::deserialize(deserializer).map(|fields| ParseObject::with_fields(fields, false))
+        Fields::deserialize(deserializer).map(ParseObject::read)
     }
 }
 
@@ -851,9 +861,12 @@ mod tests {
         let mut written = value.clone();
         written["__type"] = json!("Object");
         assert_eq!(serde_json::to_value(&parsed).unwrap(), written);
-        // A whole object read back keeps its fields; one with a `__type` of its own (a
+        // A whole object read back has its fields, not the `__type` (a save of it would be
+        // refused), and is written the same again; one with a `__type` of its own (a
         // pointer read as an object) is written as it came.
         let again: ParseObject = serde_json::from_value(written.clone()).unwrap();
+        assert!(!again.contains_key("__type"));
+        assert_eq!(again, parsed);
         assert_eq!(serde_json::to_value(&again).unwrap(), written);
         let pointer = json!({"__type": "Pointer", "className": "_User", "objectId": "u1"});
         let read: ParseObject = serde_json::from_value(pointer.clone()).unwrap();
