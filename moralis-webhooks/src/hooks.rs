@@ -23,12 +23,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use serde_json::{json, Value};
 
-use crate::client::transport::{closed_before_answer, http_client, reset, HttpClient};
+use crate::client::transport::{
+    closed_before_answer, exchange, http_client, reset, Failure, HttpClient,
+};
 use crate::error::error_chain;
 use crate::registry::encode_segment;
 use crate::Hook;
@@ -493,10 +495,7 @@ impl Api<'_> {
         master: bool,
     ) -> Result<(StatusCode, Value), Transport> {
         let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-        let timed_out = || Transport(format!("no answer within {REQUEST_TIMEOUT:?}"));
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
+        let request = || {
             let mut request = Request::builder()
                 .method(method.clone())
                 .uri(format!("{}{path}", self.base))
@@ -505,32 +504,23 @@ impl Api<'_> {
             if master {
                 request = request.header("X-Parse-Master-Key", &self.registrar.master_key);
             }
-            let request = request
-                .body(Full::new(body.clone()))
-                .map_err(|e| Transport(e.to_string()))?;
-            let response =
-                match tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request)).await {
-                    Err(_) => return Err(timed_out()),
-                    Ok(Err(error))
-                        if attempts < 2
-                            && (closed_before_answer(&error)
-                                || (method == Method::GET && reset(&error))) =>
-                    {
-                        continue
-                    }
-                    Ok(Err(error)) => return Err(Transport(error_chain(&error))),
-                    Ok(Ok(response)) => response,
-                };
-            let status = response.status();
-            let bytes = tokio::time::timeout(REQUEST_TIMEOUT, response.into_body().collect())
-                .await
-                .map_err(|_| timed_out())?
-                .map_err(|e| Transport(e.to_string()))?
-                .to_bytes();
-            let value = serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-            return Ok((status, value));
-        }
+            request.body(Full::new(body.clone()))
+        };
+        let retry =
+            |error: &_| closed_before_answer(error) || (method == Method::GET && reset(error));
+        let (status, bytes) = exchange(self.client, REQUEST_TIMEOUT, request, retry)
+            .await
+            .map_err(|failure| {
+                Transport(match failure {
+                    Failure::Request(error) => error.to_string(),
+                    Failure::TimedOut => format!("no answer within {REQUEST_TIMEOUT:?}"),
+                    Failure::Unreachable(error) => error_chain(&error),
+                    Failure::Reading(error) => error.to_string(),
+                })
+            })?;
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Ok((status, value))
     }
 
     /// Sends a request; a transport failure is `Unreachable`, and any non-2xx status other

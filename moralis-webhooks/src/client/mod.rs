@@ -44,7 +44,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Method, Request};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
@@ -60,7 +60,7 @@ pub use caller::ParseApi;
 pub use objects::BATCH_SIZE;
 pub use query::{IntoKeys, Query, PAGE_SIZE};
 
-use transport::{closed_before_answer, http_client, reset, HttpClient};
+use transport::{closed_before_answer, exchange, http_client, reset, Failure, HttpClient};
 
 /// How long one request to Parse Server may take, unless set with
 /// [`ParseClientBuilder::timeout`].
@@ -594,6 +594,25 @@ impl ParseClient {
         self.answer_json(&answer, &method, path)
     }
 
+    /// The JSON of a successful answer to `method` on `path` (`null` for an empty one).
+    pub(crate) fn answer_json(
+        &self,
+        answer: &[u8],
+        method: &Method,
+        path: &str,
+    ) -> Result<Value, Error> {
+        if answer.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(answer).map_err(|_| {
+            Error::internal(format!(
+                "Parse Server answered {} with a body that is not JSON: {}",
+                what(method, &self.shared.server_url, path),
+                excerpt(&String::from_utf8_lossy(answer))
+            ))
+        })
+    }
+
     /// Sends a request to `path` below the server URL and returns the body of a successful
     /// answer as it came, or Parse's error. A GET that meets a kept-alive connection Parse
     /// Server has just closed is sent once more on a new one. The whole exchange, answer
@@ -628,54 +647,37 @@ impl ParseClient {
         let what = || what(&method, &shared.server_url, path);
         let uri = http::Uri::try_from(format!("{}{path}", shared.server_url))
             .map_err(|e| Error::internal(format!("cannot make {}: {e}", what())))?;
-        let exchange = async {
-            let mut attempts = 0;
-            let response = loop {
-                attempts += 1;
-                let mut request = Request::new(Full::new(bytes.clone()));
-                *request.method_mut() = method.clone();
-                *request.uri_mut() = uri.clone();
-                let headers = request.headers_mut();
-                self.put_headers(access, headers)?;
-                if let Some(content_type) = &content_type {
-                    headers.insert(CONTENT_TYPE, content_type.clone());
-                }
-                match shared.http.request(request).await {
-                    Err(error)
-                        if attempts < 2
-                            && method == Method::GET
-                            && (closed_before_answer(&error) || reset(&error)) =>
-                    {
-                        continue
-                    }
-                    Err(error) => {
-                        return Err(Error::internal(format!(
-                            "cannot reach Parse Server ({}): {}",
-                            what(),
-                            error_chain(&error)
-                        )))
-                    }
-                    Ok(response) => break response,
-                }
-            };
-            let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| Error::internal(format!("reading the answer to {}: {e}", what())))?
-                .to_bytes();
-            Ok((status, body))
+        let request = || {
+            let mut request = Request::new(Full::new(bytes.clone()));
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = uri.clone();
+            let headers = request.headers_mut();
+            self.put_headers(access, headers)?;
+            if let Some(content_type) = &content_type {
+                headers.insert(CONTENT_TYPE, content_type.clone());
+            }
+            Ok(request)
         };
-        let (status, body) = tokio::time::timeout(shared.timeout, exchange)
+        let retry =
+            |error: &_| method == Method::GET && (closed_before_answer(error) || reset(error));
+        let (status, body) = exchange(&shared.http, shared.timeout, request, retry)
             .await
-            .map_err(|_| {
-                Error::internal(format!(
+            .map_err(|failure| match failure {
+                Failure::Request(error) => error,
+                Failure::TimedOut => Error::internal(format!(
                     "Parse Server did not answer {} within {:?}",
                     what(),
                     shared.timeout
-                ))
-            })??;
+                )),
+                Failure::Unreachable(error) => Error::internal(format!(
+                    "cannot reach Parse Server ({}): {}",
+                    what(),
+                    error_chain(&error)
+                )),
+                Failure::Reading(error) => {
+                    Error::internal(format!("reading the answer to {}: {error}", what()))
+                }
+            })?;
         if status.is_success() {
             return Ok(body);
         }
@@ -697,40 +699,9 @@ impl ParseClient {
     }
 }
 
-impl ParseClient {
-    /// The JSON of a successful answer to `method` on `path` (`null` for an empty one).
-    pub(crate) fn answer_json(
-        &self,
-        answer: &[u8],
-        method: &Method,
-        path: &str,
-    ) -> Result<Value, Error> {
-        answer_json(answer, method, &self.shared.server_url, path)
-    }
-}
-
 /// `METHOD <url>` of a request, without its query string, for messages.
 fn what(method: &Method, server_url: &str, path: &str) -> String {
     format!("{method} {server_url}{}", without_query(path))
-}
-
-/// The JSON of a successful answer (`null` for an empty one).
-fn answer_json(
-    answer: &[u8],
-    method: &Method,
-    server_url: &str,
-    path: &str,
-) -> Result<Value, Error> {
-    if answer.is_empty() {
-        return Ok(Value::Null);
-    }
-    serde_json::from_slice(answer).map_err(|_| {
-        Error::internal(format!(
-            "Parse Server answered {} with a body that is not JSON: {}",
-            what(method, server_url, path),
-            excerpt(&String::from_utf8_lossy(answer))
-        ))
-    })
 }
 
 /// The error Parse Server answered, when it carries a code: `{"code": n, "error": "..."}`.

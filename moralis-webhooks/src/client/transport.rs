@@ -2,9 +2,11 @@
 //! hyper-util's pooled client over rustls (ring, the system's roots plus any given), HTTP/1.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -42,6 +44,50 @@ pub(crate) fn http_client(
         .enable_http1()
         .wrap_connector(tcp);
     Ok(Client::builder(TokioExecutor::new()).build(connector))
+}
+
+/// Why an [`exchange`] with Parse Server failed.
+pub(crate) enum Failure<E> {
+    /// The request could not be made (what the caller's builder said).
+    Request(E),
+    /// No whole answer within the time given.
+    TimedOut,
+    /// The request could not be sent, or no answer came.
+    Unreachable(hyper_util::client::legacy::Error),
+    /// The answer's body could not be read.
+    Reading(hyper::Error),
+}
+
+/// Sends the request `request` builds and reads the whole answer, all within `timeout`.
+/// When it fails on a kept-alive connection Parse Server has just closed or reset, and
+/// `retry` allows it for that error, it is built and sent once more, on a new connection.
+pub(crate) async fn exchange<E>(
+    client: &HttpClient,
+    timeout: Duration,
+    mut request: impl FnMut() -> Result<Request<Full<Bytes>>, E>,
+    retry: impl Fn(&hyper_util::client::legacy::Error) -> bool,
+) -> Result<(StatusCode, Bytes), Failure<E>> {
+    let exchange = async {
+        let mut attempts = 0;
+        let response = loop {
+            attempts += 1;
+            match client.request(request().map_err(Failure::Request)?).await {
+                Err(error) if attempts < 2 && retry(&error) => continue,
+                Err(error) => return Err(Failure::Unreachable(error)),
+                Ok(response) => break response,
+            }
+        };
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(Failure::Reading)?;
+        Ok((status, body.to_bytes()))
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or(Err(Failure::TimedOut))
 }
 
 /// Whether a request failed because the kept-alive connection it was sent on was closed by
