@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -278,26 +278,33 @@ fn sigkill_helper() {
     panic!("sigkill_helper was not killed");
 }
 
-#[test]
-fn leftovers_are_cleaned_up_after_sigkill() {
+/// Runs `sigkill_helper` in a process of its own, with `HELPER_ENV=mode`, and waits for the
+/// line it prints starting with `ready` once it has started `what`.
+fn start_helper(mode: &str, ready: &str, what: &str) -> (Child, String) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["sigkill_helper", "--exact", "--ignored", "--nocapture"])
-        .env(HELPER_ENV, "1")
+        .env(HELPER_ENV, mode)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
-    let ready = stdout
+    let line = stdout
         .lines()
         .map_while(Result::ok)
-        .find(|line| line.starts_with("READY "));
-    let Some(line) = ready else {
+        .find(|line| line.starts_with(ready));
+    let Some(line) = line else {
         let _ = child.kill();
         let _ = child.wait();
-        panic!("the helper process did not start a Parse Server");
+        panic!("the helper process did not start {what}");
     };
+    (child, line)
+}
+
+#[test]
+fn leftovers_are_cleaned_up_after_sigkill() {
+    let (mut child, line) = start_helper("1", "READY ", "a Parse Server");
     let fields: Vec<&str> = line.splitn(4, ' ').collect();
     let port: u16 = fields[1].parse().unwrap();
     let pg_port: u16 = fields[2].parse().unwrap();
@@ -470,24 +477,7 @@ fn process_running(pid: u32) -> bool {
 
 #[test]
 fn live_query_client_ends_with_the_test_process() {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["sigkill_helper", "--exact", "--ignored", "--nocapture"])
-        .env(HELPER_ENV, "live-query")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let ready = stdout
-        .lines()
-        .map_while(Result::ok)
-        .find(|line| line.starts_with("LIVE-QUERY-CLIENT "));
-    let Some(line) = ready else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the helper process did not start a LiveQuery client");
-    };
+    let (mut child, line) = start_helper("live-query", "LIVE-QUERY-CLIENT ", "a LiveQuery client");
     let pid: u32 = line["LIVE-QUERY-CLIENT ".len()..].trim().parse().unwrap();
     assert!(
         process_running(pid),
